@@ -1,0 +1,91 @@
+"""Switchboard: one Slack bot for on-call topics, alarm dispatch, a Zendesk support desk, Statuspage and Jira sync.
+
+python app.py              run against Slack (tokens from the environment or .env)
+python app.py sandbox      run against the built-in emulated workspace and vendors (no accounts needed)
+python app.py check        verify each configured integration with one cheap call
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+
+from bot.settings import SettingsError, load_settings
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("slack_bolt", "slack_sdk", "httpx", "httpx2", "urllib3"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.runner import Bot, wait_for_signal
+    from bot.runtime import StartupError, create_app
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    missing = settings.missing_slack_tokens()
+    if missing:
+        print(
+            f"switchboard: {' and '.join(missing)} not set (environment or .env); "
+            "to try Switchboard without a Slack app run: python app.py sandbox",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        bot = Bot(create_app(settings))
+        bot.start()
+    except StartupError as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    try:
+        wait_for_signal(stop)
+    finally:
+        bot.stop()
+    return 0
+
+
+def sandbox(args: argparse.Namespace) -> int:
+    from sandbox.run import run_sandbox
+
+    return run_sandbox(interactive=args.interactive, tour=not args.no_tour)
+
+
+def check(args: argparse.Namespace) -> int:
+    from bot.check import format_table, run_checks
+
+    settings = load_settings()
+    configure_logging("ERROR")
+    results = run_checks(settings)
+    print(format_table(results))
+    return 0 if results and all(r.ok for r in results) else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="app.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    main.set_defaults(func=run)
+    commands = main.add_subparsers(title="commands", metavar="")
+    commands.add_parser("run", help="run against Slack (the default)").set_defaults(func=run)
+    box = commands.add_parser("sandbox", help="run against the built-in emulated workspace and vendors")
+    box.add_argument("--interactive", action="store_true", help="type messages and slash commands as a user")
+    box.add_argument("--no-tour", action="store_true", help="skip the scripted tour")
+    box.set_defaults(func=sandbox)
+    commands.add_parser("check", help="verify each configured integration").set_defaults(func=check)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""What every vendor client shares: TLS trust from settings, timeouts and retry budgets per profile."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from dataclasses import dataclass
+
+from bot.settings import Settings
+
+# No client ever sleeps longer than this inside one request (SEEDS R72); longer waits go back to the caller.
+MAX_RETRY_AFTER_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class RetryProfile:
+    timeout: float
+    rate_limit_retries: int
+    max_wait: float  # cap on one Retry-After sleep
+
+
+PROFILES = {
+    "production": RetryProfile(timeout=20.0, rate_limit_retries=3, max_wait=MAX_RETRY_AFTER_SECONDS),
+    "test": RetryProfile(timeout=5.0, rate_limit_retries=1, max_wait=0.2),
+}
+
+
+def profile(settings: Settings) -> RetryProfile:
+    return PROFILES[settings.switchboard_retry_profile]
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext:
+    """System trust, or only the bundle named by SSL_CERT_FILE / REQUESTS_CA_BUNDLE."""
+    return ssl.create_default_context(cafile=settings.ca_bundle) if settings.ca_bundle else ssl.create_default_context()
+
+
+def requests_verify(settings: Settings) -> str | bool:
+    return settings.ca_bundle or True
+
+
+def retry_after_seconds(headers: dict[str, str] | object, default: float = 1.0) -> float:
+    """Seconds to wait from Retry-After (or PagerDuty's ratelimit-reset); `default` when absent or unreadable."""
+    get = getattr(headers, "get", None)
+    if get is None:
+        return default
+    for name in ("Retry-After", "retry-after", "ratelimit-reset", "RateLimit-Reset"):
+        value = get(name)
+        if value:
+            try:
+                return max(float(value), 0.0)
+            except ValueError:
+                continue
+    return default
+
+
+def wait(seconds: float, settings_profile: RetryProfile) -> None:
+    time.sleep(min(seconds, settings_profile.max_wait))

@@ -1,0 +1,22 @@
+"""Jira Cloud through the `jira` package, with a timeout (its default is none) and bounded retries."""
+
+from __future__ import annotations
+
+from jira import JIRA, JIRAError
+
+from bot.clients.common import profile, requests_verify
+from bot.settings import Settings
+
+__all__ = ["JIRA", "JIRAError", "build_jira"]
+
+
+def build_jira(settings: Settings) -> JIRA:
+    retry_profile = profile(settings)
+    return JIRA(
+        server=settings.jira_url,
+        basic_auth=(settings.jira_email, settings.jira_api_token),
+        get_server_info=False,  # no request at construction; `check` calls myself instead
+        max_retries=0 if settings.switchboard_retry_profile == "test" else retry_profile.rate_limit_retries,
+        timeout=retry_profile.timeout,
+        options={"verify": requests_verify(settings)},
+    )

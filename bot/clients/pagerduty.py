@@ -1,0 +1,67 @@
+"""PagerDuty through the maintained `pagerduty` package (successor of the deprecated pdpyras).
+
+The package retries 429 forever with its own backoff and ignores the server's hints. Here it retries a
+429 once, immediately, then this module waits for `ratelimit-reset`/`Retry-After` (capped) a bounded
+number of times.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pagerduty
+from pagerduty import EventsApiV2Client, RestApiV2Client
+
+from bot.clients.common import RetryProfile, profile, retry_after_seconds, ssl_context, wait
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PagerDutyError = pagerduty.Error
+PagerDutyHttpError = pagerduty.HttpError
+
+__all__ = ["PagerDutyError", "PagerDutyHttpError", "build_events_client", "build_rest_client"]
+
+
+class RestClient(RestApiV2Client):
+    """RestApiV2Client whose 429 handling honours the server's reset hint, boundedly."""
+
+    retry_profile: RetryProfile
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        attempts = 0
+        while True:
+            response = super().request(method, url, **kwargs)
+            if response.status_code != 429 or attempts >= self.retry_profile.rate_limit_retries:
+                return response
+            attempts += 1
+            seconds = retry_after_seconds(response.headers, default=2.0**attempts)
+            log.warning("PagerDuty rate limit on %s %s; waiting %.1fs", method, url, seconds)
+            wait(seconds, self.retry_profile)
+
+
+def build_rest_client(settings: Settings, token: str | None = None) -> RestClient:
+    retry_profile = profile(settings)
+    client = RestClient(
+        token or settings.pagerduty_api_token,
+        default_from=settings.pagerduty_from_email,
+        base_url=settings.pagerduty_api_url,
+        verify=ssl_context(settings),
+    )
+    client.timeout = retry_profile.timeout
+    client.retry_profile = retry_profile
+    client.retry[429] = 1  # one immediate library retry, then ours with the server's hint
+    client.sleep_timer = 0.0
+    client.max_network_attempts = 0 if settings.switchboard_retry_profile == "test" else 2
+    return client
+
+
+def build_events_client(settings: Settings, routing_key: str) -> EventsApiV2Client:
+    retry_profile = profile(settings)
+    client = EventsApiV2Client(routing_key, base_url=settings.pagerduty_events_url, verify=ssl_context(settings))
+    client.timeout = retry_profile.timeout
+    if settings.switchboard_retry_profile == "test":
+        client.sleep_timer = 0.01
+        client.max_network_attempts = 0
+    return client

@@ -1,0 +1,104 @@
+"""The Home tab: a live health view of capabilities, scheduled jobs and the counts each capability keeps."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from bot.clients.slack import SlackApiError, WebClient, slack_error
+from bot.scheduler import JobStatus, Scheduler
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def ago(ts: float | None, now: float | None = None) -> str:
+    """'3m ago' / 'in 2m' / 'never' — short enough for a Block Kit context line."""
+    if ts is None:
+        return "never"
+    delta = (now or time.time()) - ts
+    future = delta < 0
+    delta = abs(delta)
+    if delta < 60:
+        text = f"{int(delta)}s"
+    elif delta < 3600:
+        text = f"{int(delta // 60)}m"
+    elif delta < 86400:
+        text = f"{int(delta // 3600)}h"
+    else:
+        text = f"{int(delta // 86400)}d"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def job_state(job: JobStatus) -> str:
+    if job.running:
+        return "running"
+    failing = job.last_error_at is not None and (job.last_success_at or 0) < job.last_error_at
+    return "failing" if failing else "ok"
+
+
+def job_line(job: JobStatus, now: float) -> str:
+    state = job_state(job)
+    every = f"every {int(job.interval)}s" if job.interval else "on demand"
+    parts = [f"*{job.name}* ({every}) — {state}", f"last success {ago(job.last_success_at, now)}"]
+    if job.last_error:
+        parts.append(f"last error {ago(job.last_error_at, now)}: `{job.last_error[:150]}`")
+    parts.append(f"next run {ago(job.next_run_at, now) if job.next_run_at else 'not scheduled'}")
+    return " · ".join(parts)
+
+
+class HomeService:
+    def __init__(self, settings: Settings, store: Store, scheduler: Scheduler, slack: WebClient):
+        self.settings = settings
+        self.store = store
+        self.scheduler = scheduler
+        self.slack = slack
+        self.services: dict[str, Any] = {}
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        counts = {
+            "core": {
+                "Slack events received": int(self.store.scalar("SELECT COUNT(*) FROM slack_events") or 0),
+                "job runs": int(self.store.scalar("SELECT COUNT(*) FROM job_runs") or 0),
+                "failed job runs": int(self.store.scalar("SELECT COUNT(*) FROM job_runs WHERE ok = 0") or 0),
+            }
+        }
+        for name, service in self.services.items():
+            counts[name] = service.counts()
+        return counts
+
+    def build_view(self, now: float | None = None) -> dict[str, Any]:
+        now = now or time.time()
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
+        blocks: list[dict[str, Any]] = [
+            {"type": "header", "text": {"type": "plain_text", "text": "Switchboard health"}},
+            _context(f"Updated {stamp}"),
+            _section("*Capabilities*"),
+        ]
+        for capability in self.settings.capabilities():
+            mark = ":large_green_circle:" if capability.on else ":white_circle:"
+            why = "on" if capability.on else f"off — set {', '.join(f'`{m}`' for m in capability.missing)}"
+            blocks.append(_context(f"{mark} *{capability.title}*: {why}"))
+        blocks += [{"type": "divider"}, _section("*Scheduled jobs*")]
+        jobs = self.scheduler.status()
+        blocks += [_context(job_line(job, now)) for job in jobs] or [_context("No jobs: no capability is on.")]
+        blocks += [{"type": "divider"}, _section("*Counts*")]
+        for group, values in self.counts().items():
+            blocks.append(_context(f"*{group}*: " + ", ".join(f"{label} {value}" for label, value in values.items())))
+        return {"type": "home", "blocks": blocks[:100]}  # Slack's block limit per view
+
+    def publish(self, user_id: str) -> None:
+        try:
+            self.slack.views_publish(user_id=user_id, view=self.build_view())
+        except SlackApiError as error:
+            log.warning("could not publish the Home tab for %s: %s", user_id, slack_error(error))

@@ -1,0 +1,60 @@
+"""Running the bot: connect Socket Mode, start the jobs, wait for SIGINT/SIGTERM, shut down cleanly."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Bot:
+    """A runtime connected to Slack. `start()` returns once connected; `stop()` is idempotent."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.handler = SocketModeHandler(runtime.app, app_token=runtime.settings.slack_app_token, concurrency=10)
+        self.handler.client.on_message_listeners.append(self._warn_on_second_connection)
+        self._stopped = False
+
+    @staticmethod
+    def _warn_on_second_connection(client: Any, message: dict, raw: str | None) -> None:
+        # Slack hands each envelope to any one open connection: a second copy silently steals traffic.
+        if message.get("type") == "hello" and int(message.get("num_connections") or 1) > 1:
+            log.warning(
+                "Slack reports %s open connections for this app: is another Switchboard running with this token?",
+                message["num_connections"],
+            )
+
+    def start(self) -> None:
+        self.handler.connect()
+        self.runtime.start()
+        log.info("connected to Slack through Socket Mode")
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        log.info("shutting down: closing the socket, finishing running jobs")
+        self.handler.close()  # first, so no new work arrives while the rest drains
+        self.runtime.close()
+        log.info("stopped")
+
+
+def wait_for_signal(stop: threading.Event) -> None:
+    """Block until SIGINT/SIGTERM (or `stop` is set by someone else)."""
+
+    def on_signal(signum: int, frame: Any) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while not stop.wait(0.5):
+        pass

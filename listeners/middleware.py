@@ -1,0 +1,33 @@
+"""Global middleware: hand every listener the runtime, and drop redelivered events before any listener runs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+
+from bot.events import first_delivery
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def provide_runtime(context: BoltContext, next: Callable[[], None]) -> None:
+        context["runtime"] = runtime
+        next()
+
+    def drop_redelivered_events(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not first_delivery(runtime.store, event_id):
+            log.info("event %s was delivered again; already handled", event_id)
+            return BoltResponse(status=200, body="")  # acked, no listener runs
+        next()
+        return None
+
+    app.middleware(provide_runtime)
+    app.middleware(drop_redelivered_events)

@@ -1,0 +1,75 @@
+import re
+
+import pytest
+
+from bot.settings import SPECS, SettingsError, load_settings
+
+BASE = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
+
+
+def settings(**extra: str):
+    return load_settings({**BASE, **extra}, dotenv_path=None)
+
+
+def test_defaults_apply_when_unset():
+    s = settings()
+    assert s.slack_api_url == "https://slack.com/api"
+    assert s.pagerduty_api_url == "https://api.pagerduty.com"
+    assert s.database_path == "data/switchboard.db"
+    assert s.switchboard_admins == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("PAGERDUTY_API_URL", "api.pagerduty.com", "PAGERDUTY_API_URL must be an http(s) URL"),
+        ("JIRA_URL", "https://jira.example.com:http", "JIRA_URL has a malformed port"),
+        ("GITHUB_REPO", "acme", "GITHUB_REPO must be owner/name"),
+        ("SWITCHBOARD_ADMINS", "U123,alice", "SWITCHBOARD_ADMINS must be comma-separated Slack IDs"),
+        ("SWITCHBOARD_RETRY_PROFILE", "fast", "SWITCHBOARD_RETRY_PROFILE must be one of production, test"),
+    ],
+)
+def test_malformed_values_name_the_setting(name, value, expected):
+    with pytest.raises(SettingsError, match=re.escape(expected)):
+        settings(**{name: value})
+
+
+def test_dotenv_is_read_and_environment_wins(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("SLACK_BOT_TOKEN=xoxb-from-file\nGITHUB_REPO=acme/alerts\n")
+    s = load_settings({"SLACK_BOT_TOKEN": "xoxb-from-env"}, dotenv_path=env_file)
+    assert s.slack_bot_token == "xoxb-from-env"
+    assert s.github_repo == "acme/alerts"
+
+
+def test_capabilities_report_missing_names():
+    s = settings(PAGERDUTY_API_TOKEN="pd")
+    caps = {c.name: c for c in s.capabilities()}
+    assert caps["oncall"].on
+    assert not caps["dispatch"].on
+    assert caps["dispatch"].missing == ("GITHUB_TOKEN", "GITHUB_REPO", "PAGERDUTY_FROM_EMAIL")
+    assert caps["jira_sync"].describe().startswith("jira_sync: off (missing PAGERDUTY_FROM_EMAIL, JIRA_URL")
+
+
+def test_secrets_are_not_in_repr():
+    s = settings(PAGERDUTY_API_TOKEN="pd-secret-value")
+    assert "pd-secret-value" not in repr(s)
+    assert "xoxb-1" not in repr(s)
+
+
+def test_zendesk_url_defaults_from_subdomain():
+    assert settings(ZENDESK_SUBDOMAIN="acme").zendesk_base_url == "https://acme.zendesk.com"
+    assert settings(ZENDESK_SUBDOMAIN="acme", ZENDESK_URL="http://127.0.0.1:9").zendesk_base_url == "http://127.0.0.1:9"
+
+
+def test_ca_bundle_prefers_ssl_cert_file():
+    assert settings(REQUESTS_CA_BUNDLE="/b.pem").ca_bundle == "/b.pem"
+    assert settings(REQUESTS_CA_BUNDLE="/b.pem", SSL_CERT_FILE="/a.pem").ca_bundle == "/a.pem"
+
+
+def test_every_setting_is_documented_in_the_readme():
+    from bot.settings import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [spec.name for spec in SPECS if f"`{spec.name}`" not in readme]
+    assert missing == []
