@@ -181,6 +181,7 @@ class FakeService:
         self.requests: list[FakeRequest] = []
         self.faults: list[Fault] = []
         self.latency = 0.0
+        self.observers: list[Callable[[FakeRequest], None]] = []  # told of every answered request (transcripts)
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -247,6 +248,9 @@ class FakeService:
             response = self._route(request)
         request.status = response.status
         self.notify()
+        for observer in list(self.observers):
+            with contextlib.suppress(Exception):  # an observer must never break the fake
+                observer(request)
         return response
 
     def _route(self, request: FakeRequest) -> FakeResponse:
