@@ -22,7 +22,7 @@ def configure_logging(level: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.runner import Bot, wait_for_signal
+    from bot.runner import Bot, stop_on_signals, wait_until_stopped
     from bot.runtime import StartupError, create_app
 
     settings = load_settings()
@@ -35,15 +35,16 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    stop = threading.Event()
+    stop_on_signals(stop)
     try:
         bot = Bot(create_app(settings))
         bot.start()
     except StartupError as error:
         print(f"switchboard: {error}", file=sys.stderr)
         return 1
-    stop = threading.Event()
     try:
-        wait_for_signal(stop)
+        wait_until_stopped(stop)
     finally:
         bot.stop()
     return 0
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 def sandbox(args: argparse.Namespace) -> int:
     from sandbox.run import run_sandbox
 
-    return run_sandbox(interactive=args.interactive, tour=not args.no_tour)
+    return run_sandbox(interactive=args.interactive, tour_enabled=not args.no_tour)
 
 
 def check(args: argparse.Namespace) -> int:

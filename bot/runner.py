@@ -20,7 +20,7 @@ class Bot:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.handler = SocketModeHandler(runtime.app, app_token=runtime.settings.slack_app_token, concurrency=10)
-        self.handler.client.on_message_listeners.append(self._warn_on_second_connection)
+        self.handler.client.message_listeners.append(self._warn_on_second_connection)
         self._stopped = False
 
     @staticmethod
@@ -47,8 +47,8 @@ class Bot:
         log.info("stopped")
 
 
-def wait_for_signal(stop: threading.Event) -> None:
-    """Block until SIGINT/SIGTERM (or `stop` is set by someone else)."""
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGINT/SIGTERM set `stop`. Installed before connecting, so a signal during startup still stops cleanly."""
 
     def on_signal(signum: int, frame: Any) -> None:
         log.info("received %s", signal.Signals(signum).name)
@@ -56,5 +56,8 @@ def wait_for_signal(stop: threading.Event) -> None:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+
+
+def wait_until_stopped(stop: threading.Event) -> None:
     while not stop.wait(0.5):
         pass

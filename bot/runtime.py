@@ -84,6 +84,20 @@ class Runtime:
         self.store.close()
 
 
+class _TokenNoticeFilter(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN is unused whenever it is in the environment; here that is by design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage() and "will be ignored" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _TokenNoticeFilter) for f in logger.filters):
+        logger.addFilter(_TokenNoticeFilter())
+    return logger
+
+
 def create_app(settings: Settings) -> Runtime:
     missing = settings.missing_slack_tokens()
     if missing:
@@ -97,7 +111,7 @@ def create_app(settings: Settings) -> Runtime:
         raise StartupError(f"cannot reach Slack at {settings.slack_api_url}: {error}") from error
     authorization = AuthorizeResult.from_auth_test_response(bot_token=settings.slack_bot_token, auth_test_response=auth)
     # `authorize` hands Bolt the auth.test answer we already have, instead of a second call.
-    app = App(client=slack, authorize=lambda **_: authorization, name="switchboard")
+    app = App(client=slack, authorize=lambda **_: authorization, name="switchboard", logger=_bolt_logger())
     store = Store(settings.database_file, MIGRATIONS)
     scheduler = Scheduler(store)
     runtime = Runtime(

@@ -73,6 +73,7 @@ class World:
     def seed(self) -> None:
         for user_id, handle, real_name, email, admin in PEOPLE:
             self.slack.add_user(user_id, handle, real_name, email, is_admin=admin)
+            self.pagerduty.add_user("P" + user_id[2:].ljust(6, "X")[:6], real_name, email)
         members = ["UBOT"] + [p[0] for p in PEOPLE]
         for channel_id, name in CHANNELS:
             self.slack.add_channel(channel_id, name, members=members)

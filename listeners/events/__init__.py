@@ -1,7 +1,15 @@
+from collections.abc import Callable
+
 from slack_bolt import App
 
 from listeners.events.app_home_opened import app_home_opened
 
+# Every event type the bot listens to; manifest.yml subscribes to exactly these (a test checks both ways).
+EVENTS: dict[str, Callable[..., None]] = {
+    "app_home_opened": app_home_opened,
+}
+
 
 def register(app: App) -> None:
-    app.event("app_home_opened")(app_home_opened)
+    for name, handler in EVENTS.items():
+        app.event(name)(handler)
