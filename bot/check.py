@@ -70,9 +70,15 @@ CHECKS: tuple[tuple[str, tuple[str, ...], Callable[[Settings], str]], ...] = (
 )
 
 
-def short_reason(error: Exception) -> str:
+def short_reason(error: BaseException) -> str:
+    """The error and its root cause (a TLS failure hides behind 'network error' otherwise), on one line."""
     text = " ".join(str(error).split()) or type(error).__name__
-    return f"{type(error).__name__}: {text}"[:160]
+    root = error
+    while root.__cause__ or root.__context__:
+        root = root.__cause__ or root.__context__  # type: ignore[assignment]
+    if root is not error:
+        text += f" ({type(root).__name__}: {' '.join(str(root).split())})"
+    return f"{type(error).__name__}: {text}"[:300]
 
 
 def run_checks(settings: Settings) -> list[CheckResult]:

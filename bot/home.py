@@ -6,6 +6,7 @@ import logging
 import time
 from typing import Any
 
+from bot.capabilities import describe
 from bot.clients.slack import SlackApiError, WebClient, slack_error
 from bot.scheduler import JobStatus, Scheduler
 from bot.settings import Settings
@@ -86,8 +87,8 @@ class HomeService:
             _section("*Capabilities*"),
         ]
         for capability in self.settings.capabilities():
-            mark = ":large_green_circle:" if capability.on else ":white_circle:"
-            why = "on" if capability.on else f"off — set {', '.join(f'`{m}`' for m in capability.missing)}"
+            running, why = describe(capability)
+            mark = ":large_green_circle:" if running else ":white_circle:"
             blocks.append(_context(f"{mark} *{capability.title}*: {why}"))
         blocks += [{"type": "divider"}, _section("*Scheduled jobs*")]
         jobs = self.scheduler.status()

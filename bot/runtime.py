@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 
+from bot.capabilities import FACTORIES, describe
 from bot.clients.slack import SlackApiError, WebClient, build_web_client, slack_error
 from bot.events import prune_seen_events
 from bot.home import HomeService
@@ -126,6 +127,11 @@ def create_app(settings: Settings) -> Runtime:
     runtime.home.services = runtime.services
     scheduler.every("housekeeping", HOUSEKEEPING_SECONDS, lambda: prune_seen_events(store))
     for capability in settings.capabilities():
-        log.info("capability %s", capability.describe())
+        running, why = describe(capability)
+        log.info("capability %s: %s", capability.name, why)
+        if running:
+            service = FACTORIES[capability.name](runtime)
+            service.register_jobs(scheduler)
+            runtime.services[capability.name] = service
     register_listeners(app, runtime)
     return runtime

@@ -149,9 +149,6 @@ class Capability:
     on: bool = False
     missing: tuple[str, ...] = ()
 
-    def describe(self) -> str:
-        return f"{self.name}: on" if self.on else f"{self.name}: off (missing {', '.join(self.missing)})"
-
 
 CAPABILITY_NEEDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("oncall", "On-call topics and usergroups", ("PAGERDUTY_API_TOKEN",)),

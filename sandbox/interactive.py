@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from sandbox.transcript import Transcript
@@ -44,11 +45,15 @@ def interactive_loop(world: World, transcript: Transcript, stop: threading.Event
             print(HELP.format(users=", ".join(users), channels=", ".join(channels)))
         elif line.startswith("/"):
             command, _, text = line.partition(" ")
+            said = len(transcript.lines)
             envelope = world.slack.slash_command(users[user], channels[channel], command, text)
             try:
                 world.slack.wait_for_ack(envelope, timeout=5)
             except AssertionError:
                 print(f"Slack would say: {command} failed with operation_timeout (no ack within 3 seconds)")
+                continue
+            with contextlib.suppress(AssertionError):  # show the answer before the next prompt, if it comes quickly
+                world.slack.wait_for(lambda said=said: len(transcript.lines) > said, timeout=3)
         else:
             world.slack.post_message(users[user], channels[channel], line)
     stop.set()

@@ -1,0 +1,23 @@
+"""Which capabilities this build contains, how each is started, and how its state is described."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from bot.settings import Capability
+
+if TYPE_CHECKING:
+    from bot.runtime import CapabilityService, Runtime
+
+# name -> factory building the capability's service; a capability that is off is never built (no vendor calls).
+FACTORIES: dict[str, Callable[[Runtime], CapabilityService]] = {}
+
+
+def describe(capability: Capability) -> tuple[bool, str]:
+    """(running, why) for logs, the Home tab and /switchboard status."""
+    if capability.name not in FACTORIES:
+        return False, "not part of this version yet"
+    if not capability.on:
+        return False, f"off, missing {', '.join(capability.missing)}"
+    return True, "on"
