@@ -5,13 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot import dispatch, jira_sync, oncall, statuspage, support
 from bot.settings import Capability
 
 if TYPE_CHECKING:
     from bot.runtime import CapabilityService, Runtime
 
 # name -> factory building the capability's service; a capability that is off is never built (no vendor calls).
-FACTORIES: dict[str, Callable[[Runtime], CapabilityService]] = {}
+FACTORIES: dict[str, Callable[[Runtime], CapabilityService]] = {
+    name: package.create
+    for name, package in (
+        ("oncall", oncall),
+        ("dispatch", dispatch),
+        ("support", support),
+        ("statuspage", statuspage),
+        ("jira_sync", jira_sync),
+    )
+    if package.create is not None
+}
 
 
 def describe(capability: Capability) -> tuple[bool, str]:

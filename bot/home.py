@@ -65,6 +65,7 @@ class HomeService:
         self.scheduler = scheduler
         self.slack = slack
         self.services: dict[str, Any] = {}
+        self.outbox: Any = None
 
     def counts(self) -> dict[str, dict[str, int]]:
         counts = {
@@ -74,6 +75,8 @@ class HomeService:
                 "failed job runs": int(self.store.scalar("SELECT COUNT(*) FROM job_runs WHERE ok = 0") or 0),
             }
         }
+        if self.outbox is not None:
+            counts["outbox"] = self.outbox.counts()
         for name, service in self.services.items():
             counts[name] = service.counts()
         return counts

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from bot.dispatch.schema import MIGRATIONS as DISPATCH
+from bot.incidents.schema import MIGRATIONS as INCIDENTS
+from bot.oncall.schema import MIGRATIONS as ONCALL
 from bot.store import Migration
+from bot.support.schema import MIGRATIONS as SUPPORT
 
 
 def _core(db: sqlite_utils.Database) -> None:
@@ -18,6 +22,22 @@ def _core(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE slack_events (event_id TEXT PRIMARY KEY, received_at REAL NOT NULL)")
 
 
-MIGRATIONS: list[Migration] = [
+def _outbox_and_identity(db: sqlite_utils.Database) -> None:
+    db.execute(
+        "CREATE TABLE outbox (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, "
+        "payload TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL, next_attempt_at REAL NOT NULL, "
+        "last_error TEXT, result TEXT, created_at REAL NOT NULL, done_at REAL)"
+    )
+    db.execute("CREATE INDEX outbox_due ON outbox (state, next_attempt_at)")
+    db.execute("CREATE TABLE slack_user_cache (email TEXT PRIMARY KEY, user_id TEXT, expires_at REAL NOT NULL)")
+
+
+CORE: list[Migration] = [
     Migration(1, "core: state, job_runs, slack_events", _core),
+    Migration(2, "core: outbox, slack_user_cache", _outbox_and_identity),
 ]
+
+# Version ranges: core 1-9, oncall 10-19, support 20-29, dispatch 30-39, incidents (statuspage, jira) 40-49.
+MIGRATIONS: list[Migration] = sorted(
+    CORE + ONCALL + SUPPORT + DISPATCH + INCIDENTS, key=lambda migration: migration.version
+)

@@ -18,7 +18,9 @@ from bot.capabilities import FACTORIES, describe
 from bot.clients.slack import SlackApiError, WebClient, build_web_client, slack_error
 from bot.events import prune_seen_events
 from bot.home import HomeService
+from bot.identity import SlackDirectory
 from bot.migrations import MIGRATIONS
+from bot.outbox import Outbox
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.store import Store
@@ -27,6 +29,7 @@ from listeners import register_listeners
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 3600
+OUTBOX_SECONDS = 1.0  # due effects (retries after backoff) are picked up within a second
 
 
 class StartupError(Exception):
@@ -34,7 +37,11 @@ class StartupError(Exception):
 
 
 class CapabilityService(Protocol):
-    """What every capability offers the runtime: its jobs and the counts the Home tab shows."""
+    """What every capability offers the runtime: its jobs and the counts the Home tab shows.
+
+    A service may also define `on_message(event: dict) -> None`; the message listener hands it every
+    `message` event (after the ack, on the runtime's pool).
+    """
 
     def register_jobs(self, scheduler: Scheduler) -> None: ...
 
@@ -50,6 +57,8 @@ class Runtime:
     slack: WebClient
     bot_user_id: str
     home: HomeService
+    outbox: Outbox
+    directory: SlackDirectory
     services: dict[str, CapabilityService] = field(default_factory=dict)
     work: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="work"))
 
@@ -123,9 +132,14 @@ def create_app(settings: Settings) -> Runtime:
         slack=slack,
         bot_user_id=str(auth["user_id"]),
         home=HomeService(settings, store, scheduler, slack),
+        outbox=Outbox(store, backoff_base=0.05 if settings.switchboard_retry_profile == "test" else 2.0),
+        directory=SlackDirectory(store, slack),
     )
     runtime.home.services = runtime.services
+    runtime.home.outbox = runtime.outbox
     scheduler.every("housekeeping", HOUSEKEEPING_SECONDS, lambda: prune_seen_events(store))
+    scheduler.every("outbox", OUTBOX_SECONDS, runtime.outbox.run_due)
+    runtime.outbox.on_enqueue = lambda: scheduler.run_now("outbox")
     for capability in settings.capabilities():
         running, why = describe(capability)
         log.info("capability %s: %s", capability.name, why)

@@ -1,26 +1,18 @@
 """The scripted tour: a few steps per capability, acted out by workspace users against the emulated vendors.
 
-Each capability adds its steps to STEPS. A step acts as a person (through the fakes' helpers) and waits for
+Each capability adds its steps in its scene (sandbox/scenes/<capability>.py).
+A step acts as a person (through the fakes' helpers) and waits for
 the bot's visible answer, so the transcript reads as a conversation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from bot.check import format_table, run_checks
 from bot.runtime import Runtime
+from sandbox.scenes import SCENES
+from sandbox.steps import WAIT, Step
 from sandbox.transcript import Transcript
 from sandbox.world import World
-
-WAIT = 15.0
-
-
-@dataclass(frozen=True)
-class Step:
-    title: str
-    run: Callable[[World, Runtime, Transcript], None]
 
 
 def home_tab(world: World, runtime: Runtime, transcript: Transcript) -> None:
@@ -48,7 +40,7 @@ def check_command(world: World, runtime: Runtime, transcript: Transcript) -> Non
         transcript.say(f"      {line}")
 
 
-STEPS: list[Step] = [
+FOUNDATION: list[Step] = [
     Step("Alice opens Switchboard's Home tab: capabilities, jobs and counts", home_tab),
     Step("Bob asks how Switchboard is doing", status_command),
     Step("`python app.py check` tries one authenticated call per integration", check_command),
@@ -56,6 +48,7 @@ STEPS: list[Step] = [
 
 
 def play(world: World, runtime: Runtime, transcript: Transcript) -> None:
-    for number, step in enumerate(STEPS, 1):
+    steps = FOUNDATION + [step for scene in SCENES for step in scene.STEPS if scene.NAME in runtime.services]
+    for number, step in enumerate(steps, 1):
         transcript.narrate(f"{number}. {step.title}")
         step.run(world, runtime, transcript)

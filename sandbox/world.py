@@ -14,6 +14,7 @@ from sandbox.fakes.slack import SlackFake
 from sandbox.fakes.statuspage import StatuspageFake
 from sandbox.fakes.tls import LoopbackCA
 from sandbox.fakes.zendesk import ZendeskFake
+from sandbox.scenes import SCENES
 
 BOT_TOKEN = "xoxb-sandbox"
 APP_TOKEN = "xapp-sandbox"
@@ -79,6 +80,8 @@ class World:
             self.slack.add_channel(channel_id, name, members=members)
         self.github.add_repo("sandbox/alerts")
         self.jira.add_project("OPS", "Operations")
+        for scene in SCENES:
+            scene.seed(self)
 
     def env(self, **overrides: str) -> dict[str, str]:
         """Environment variables that point a real Switchboard at this world."""

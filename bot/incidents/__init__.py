@@ -1,0 +1,1 @@
+"""The PagerDuty incident poller that feeds the status page and Jira sync."""

@@ -1,0 +1,172 @@
+"""Durable side effects: every externally visible write goes through here.
+
+A capability records *what must happen* (an outbox row with a unique idempotency key) in the same
+transaction as the state change that caused it; the `outbox` job performs it afterwards and marks it done
+only on success. So a redelivered event cannot enqueue the same effect twice (the key is unique), a vendor
+429/5xx only delays it (Retry-After or exponential backoff, from durable state), and a crash or restart
+resumes whatever was pending. A handler may run again after a crash mid-call, so handlers use the vendor's
+own idempotency (dedup keys, Idempotency-Key, search-before-create) where the vendor has one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+class RetryLater(Exception):
+    """Raised by a handler: not now (rate limited, vendor down); try again after `seconds` (None = backoff)."""
+
+    def __init__(self, reason: str, seconds: float | None = None):
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+class GiveUp(Exception):
+    """Raised by a handler: this can never succeed (bad input, permission refused); mark the row failed."""
+
+
+@dataclass(frozen=True)
+class Effect:
+    id: int
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    last_error: str | None
+    result: dict[str, Any] | None
+
+
+def vendor_retry_after(error: BaseException) -> float | None:
+    """Seconds a vendor asked us to wait (429/420/503 with Retry-After), if the error carries a response."""
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    status = getattr(response, "status_code", None) or getattr(error, "status", None)
+    if status not in (420, 429, 503) and not headers.get("Retry-After"):
+        return None
+    for name in ("Retry-After", "retry-after", "ratelimit-reset"):
+        value = headers.get(name) if hasattr(headers, "get") else None
+        if value:
+            try:
+                return float(value)
+            except ValueError:
+                continue
+    return 1.0 if status in (420, 429) else None
+
+
+class Outbox:
+    def __init__(self, store: Store, *, backoff_base: float = 2.0, backoff_max: float = 600.0, max_attempts: int = 50):
+        self.store = store
+        self.handlers: dict[str, Handler] = {}
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.max_attempts = max_attempts
+        self.on_enqueue: Callable[[], None] = lambda: None  # the runtime wires this to "run the outbox job now"
+
+    def register(self, kind: str, handler: Handler) -> None:
+        self.handlers[kind] = handler
+
+    def enqueue(
+        self, key: str, kind: str, payload: dict[str, Any], db: sqlite_utils.Database | None = None, delay: float = 0.0
+    ) -> bool:
+        """Record an effect once per key; True when new. Pass `db` to join the caller's write transaction."""
+        now = time.time()
+        sql = (
+            "INSERT OR IGNORE INTO outbox (key, kind, payload, state, attempts, next_attempt_at, created_at) "
+            "VALUES (?, ?, ?, 'pending', 0, ?, ?)"
+        )
+        params = [key, kind, json.dumps(payload), now + delay, now]
+        if db is not None:
+            new = db.conn.execute(sql, params).rowcount == 1
+        else:
+            with self.store.write() as own:
+                new = own.conn.execute(sql, params).rowcount == 1
+        if new and db is None:
+            self.on_enqueue()
+        return new
+
+    def get(self, key: str) -> Effect | None:
+        row = self.store.query_one("SELECT * FROM outbox WHERE key = ?", [key])
+        return _effect(row) if row else None
+
+    def run_due(self, now: float | None = None, limit: int = 200) -> int:
+        """Perform every due effect, oldest first. Called by the `outbox` job (never concurrently)."""
+        now = time.time() if now is None else now
+        rows = self.store.query(
+            "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?", [now, limit]
+        )
+        done = 0
+        for row in rows:
+            done += self._perform(_effect(row))
+        return done
+
+    def _perform(self, effect: Effect) -> int:
+        handler = self.handlers.get(effect.kind)
+        if handler is None:
+            log.error("no handler for outbox effect %s (%s)", effect.key, effect.kind)
+            return 0
+        try:
+            result = handler(effect.payload)
+        except RetryLater as later:
+            self._retry(effect, str(later), later.seconds)
+            return 0
+        except GiveUp as error:
+            log.error("outbox effect %s failed for good: %s", effect.key, error)
+            self._finish(effect, "failed", str(error), None)
+            return 0
+        except Exception as error:  # a vendor hiccup: back off and keep the work
+            log.warning("outbox effect %s failed (attempt %d): %s", effect.key, effect.attempts + 1, error)
+            self._retry(effect, f"{type(error).__name__}: {error}", vendor_retry_after(error))
+            return 0
+        self._finish(effect, "done", None, result)
+        return 1
+
+    def _retry(self, effect: Effect, error: str, seconds: float | None) -> None:
+        attempts = effect.attempts + 1
+        if attempts >= self.max_attempts:
+            self._finish(effect, "failed", error, None)
+            return
+        wait = seconds if seconds is not None else min(self.backoff_base * 2 ** (attempts - 1), self.backoff_max)
+        self.store.execute(
+            "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            [attempts, error[:500], time.time() + wait, effect.id],
+        )
+
+    def _finish(self, effect: Effect, state: str, error: str | None, result: dict[str, Any] | None) -> None:
+        self.store.execute(
+            "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?, result = ?, done_at = ? "
+            "WHERE id = ?",
+            [state, error, json.dumps(result) if result is not None else None, time.time(), effect.id],
+        )
+
+    def counts(self) -> dict[str, int]:
+        rows = self.store.query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
+        counts = {"pending": 0, "done": 0, "failed": 0}
+        counts.update({r["state"]: r["n"] for r in rows})
+        return counts
+
+
+def _effect(row: dict[str, Any]) -> Effect:
+    return Effect(
+        id=row["id"],
+        key=row["key"],
+        kind=row["kind"],
+        payload=json.loads(row["payload"]),
+        state=row["state"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        result=json.loads(row["result"]) if row["result"] else None,
+    )

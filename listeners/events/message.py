@@ -1,0 +1,10 @@
+from slack_bolt import BoltContext
+
+
+def message(event: dict, context: BoltContext) -> None:
+    """Every capability that reads messages (support threads, topic edits) gets the event, after the ack."""
+    runtime = context["runtime"]
+    for service in runtime.services.values():
+        handler = getattr(service, "on_message", None)
+        if handler is not None:
+            runtime.submit(handler, event)
