@@ -182,6 +182,7 @@ class FakeService:
         self.requests: list[FakeRequest] = []
         self.faults: list[Fault] = []
         self.latency = 0.0
+        self._clock_offset = 0.0
         self.observers: list[Callable[[FakeRequest], None]] = []  # told of every answered request (transcripts)
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._server: _Server | None = None
@@ -226,6 +227,16 @@ class FakeService:
     def base_url(self) -> str:
         """The URL a client is configured with."""
         return self.origin + self.scheme_path
+
+    # --- clock -----------------------------------------------------------------------------------
+    def now(self) -> float:
+        """The vendor's clock: real time, moved by `advance` so tests can jump to a shift change or a window."""
+        return time.time() + self._clock_offset
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self._clock_offset += seconds
+        self.notify()
 
     # --- routing ---------------------------------------------------------------------------------
     def add_route(self, method: str, pattern: str, handler: Handler) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from collections import deque
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -82,15 +81,6 @@ class GitHubFake(FakeService):
             self._user(self.login)
         self.reset_requests()
         self.clear_faults()
-        self.notify()
-
-    # --- clock -----------------------------------------------------------------------------------
-    def now(self) -> float:
-        return time.time() + self._clock_offset
-
-    def advance(self, seconds: float) -> None:
-        with self.lock:
-            self._clock_offset += seconds
         self.notify()
 
     # --- routes, auth and limits -----------------------------------------------------------------

@@ -307,12 +307,6 @@ class JiraFake(JiraState, FakeService):
         self.clear_faults()
         self.notify()
 
-    def advance(self, seconds: float) -> None:
-        """Move the fake's clock forward (timestamps, relative JQL dates and the search lag follow it)."""
-        with self.lock:
-            self._clock_offset += seconds
-        self.notify()
-
     def add_project(self, key: str, name: str) -> dict[str, Any]:
         with self.lock:
             project = {"id": str(next(self._project_ids)), "key": key.upper(), "name": name, "counter": 0}

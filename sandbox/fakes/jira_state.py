@@ -61,12 +61,7 @@ class JiraState:
         for name, inward, outward in DEFAULT_LINK_TYPES:
             self.link_types[str(10000 + len(self.link_types))] = (name, inward, outward)
 
-    def _origin(self) -> str:
-        raise NotImplementedError  # the server knows its address
-
-    # --- clock -----------------------------------------------------------------------------------
-    def now(self) -> float:
-        return time.time() + self._clock_offset
+    _origin: Callable[[], str]  # provided by JiraFake: where `self` links point
 
     # --- state changes (callers hold the lock) ---------------------------------------------------
     def _new_issue(self, fields: dict[str, Any], author: str) -> Issue:

@@ -222,15 +222,6 @@ class PagerDutyFake(FakeService):
         for order, (name, color) in enumerate(DEFAULT_PRIORITIES):
             self._add_priority(name, color, order)
 
-    # --- clock -----------------------------------------------------------------------------------
-    def now(self) -> float:
-        return time.time() + self._clock_offset
-
-    def advance(self, seconds: float) -> None:
-        with self.lock:
-            self._clock_offset += seconds
-        self.notify()
-
     # --- links and ids ---------------------------------------------------------------------------
     def _new_id(self, prefix: str = "P", length: int = 6) -> str:
         alphabet = string.ascii_uppercase + string.digits

@@ -91,16 +91,6 @@ class StatuspageFake(FakeService):
         self._accepted: dict[str, deque[float]] = {}
         self._last_unpaginated: dict[str, float] = {}
 
-    # --- clock -----------------------------------------------------------------------------------
-    def now(self) -> float:
-        return time.time() + self._clock_offset
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward: timestamps and the rate-limit windows follow it."""
-        with self.lock:
-            self._clock_offset += seconds
-        self.notify()
-
     # --- routes ----------------------------------------------------------------------------------
     def setup_routes(self) -> None:
         route = self._api

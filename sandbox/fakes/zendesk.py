@@ -164,15 +164,6 @@ class ZendeskFake(FakeService):
         self.clear_faults()
         self.notify()
 
-    # --- clock -----------------------------------------------------------------------------------
-    def now(self) -> float:
-        return time.time() + self._clock_offset
-
-    def advance(self, seconds: float) -> None:
-        with self.lock:
-            self._clock_offset += seconds
-        self.notify()
-
     # --- routes ----------------------------------------------------------------------------------
     def setup_routes(self) -> None:
         api = "/api/v2"
