@@ -19,6 +19,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 THROTTLED = (420, 429)
+PAGE_SIZE = 100
 
 
 class StatuspageError(Exception):
@@ -76,26 +77,22 @@ class StatuspageClient:
     def page(self) -> dict[str, Any]:
         return self.request("GET", "")
 
-    def components(self) -> list[dict[str, Any]]:
-        """All components, page by page (an unpaginated call is limited to one a minute)."""
+    def _all_pages(self, path: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = []
         page = 1
         while True:
-            batch = self.request("GET", "/components", params={"page": page, "per_page": 100})
+            batch = self.request("GET", path, params={"page": page, "per_page": PAGE_SIZE})
             result.extend(batch)
-            if len(batch) < 100:
+            if len(batch) < PAGE_SIZE:
                 return result
             page += 1
 
+    def components(self) -> list[dict[str, Any]]:
+        """All components, page by page (an unpaginated call is limited to one a minute)."""
+        return self._all_pages("/components")
+
     def unresolved_incidents(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            batch = self.request("GET", "/incidents/unresolved", params={"page": page, "per_page": 100})
-            result.extend(batch)
-            if len(batch) < 100:
-                return result
-            page += 1
+        return self._all_pages("/incidents/unresolved")
 
     def create_incident(self, incident: dict[str, Any]) -> dict[str, Any]:
         return self.request("POST", "/incidents", json={"incident": incident})
