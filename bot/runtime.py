@@ -89,6 +89,8 @@ class Runtime:
 
     def close(self) -> None:
         """Stop jobs (letting the running ones finish), drain background work, close the database."""
+        for service in self.services.values():  # a service's own listener (dispatch's HTTP intake) stops first
+            getattr(service, "close", lambda: None)()
         self.scheduler.stop()
         self.work.shutdown(wait=True)
         self.store.close()

@@ -100,13 +100,16 @@ class Scheduler:
         if not job.lock.acquire(blocking=False):
             log.debug("job %s is still running; this run is skipped", name)
             return False
-        try:
-            future = self._executor.submit(self._run, job)
-        except RuntimeError:  # executor shut down: we are stopping
+        with self._lock:  # stop() snapshots the runs under this lock: a run starts before it, or not at all
+            try:
+                future = None if self._stop.is_set() else self._executor.submit(self._run, job)
+            except RuntimeError:  # executor shut down: we are stopping
+                future = None
+            if future is not None:
+                self._futures.add(future)
+        if future is None:
             job.lock.release()
             return False
-        with self._lock:
-            self._futures.add(future)
         future.add_done_callback(self._forget)
         return True
 
