@@ -1,0 +1,306 @@
+"""`/oncall` subcommands. Each returns the (ephemeral) answer text; changes are validated in full first, so an
+error anywhere stores nothing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from bot.clients.pagerduty import PagerDutyError
+from bot.clients.slack import SlackApiError, slack_error
+from bot.oncall.answers import links_answer, schedule_answer, sync_answer, usergroup_label
+from bot.oncall.links import SCHEDULE_ID, Link, add_link, load_links, remove_targets, settle_targets
+from bot.oncall.parse import USAGE, CommandError, OncallCommand, ScheduleRef, parse_command
+from bot.oncall.roster import ScheduleInfo, is_not_found
+from bot.oncall.sync import deactivated_display
+from bot.oncall.topic import Written, plan_topic
+from bot.slack_text import escape, mention
+
+if TYPE_CHECKING:
+    from bot.oncall.service import OncallService
+
+log = logging.getLogger(__name__)
+
+NOT_ADMIN = "Only Switchboard admins can change on-call links."
+LOOKAHEAD_DAYS = 14
+NO_SCHEDULE_HERE = (
+    "No on-call schedule is linked to this channel. Ask about any: `/oncall <schedule>` (`/oncall help`)."
+)
+
+
+class CommandHandler:
+    def __init__(self, service: OncallService):
+        self.service = service
+        self.runtime = service.runtime
+        self.store = service.store
+        self.roster = service.roster
+
+    def handle(self, user_id: str, channel_id: str, text: str) -> str:
+        try:
+            command = parse_command(text)
+            if command.action == "help":
+                return USAGE
+            if command.action == "who":
+                return self.who(channel_id, command)
+            if command.action == "list":
+                return self.list()
+            if not self.runtime.is_admin(user_id):
+                return NOT_ADMIN
+            if command.action == "link":
+                return self.link(user_id, channel_id, command)
+            if command.action == "unlink":
+                return self.unlink(channel_id, command)
+            return self.sync()
+        except CommandError as error:
+            return str(error)
+        except PagerDutyError as error:
+            log.warning("/oncall %s: PagerDuty failed: %s", text, error)
+            return f"PagerDuty could not answer just now (`{error}`); nothing changed. Try again in a minute."
+        except SlackApiError as error:
+            log.warning("/oncall %s: Slack failed: %s", text, slack_error(error))
+            return f"Slack could not answer just now (`{slack_error(error)}`); nothing changed."
+
+    # --- reading -------------------------------------------------------------------------------------
+    def resolve(self, ref: ScheduleRef) -> ScheduleInfo:
+        """A schedule by ID, else by name: an exact (case-insensitive) match wins, a single partial match too."""
+        if SCHEDULE_ID.fullmatch(ref.query):
+            info = self.roster.schedule(ref.query)
+            if info is not None:
+                return info
+        found = self.roster.find(ref.query)
+        exact = [s for s in found if s.name.lower() == ref.query.lower()]
+        if len(exact) == 1 or len(found) == 1:
+            return (exact or found)[0]
+        if not found:
+            raise CommandError(f"Schedule `{ref.query}` not found in PagerDuty.")
+        choices = ", ".join(f"{escape(s.name)} (`{s.id}`)" for s in (exact or found)[:5])
+        raise CommandError(f"Schedule `{ref.query}` matches several schedules: {choices}. Use its ID.")
+
+    def who(self, channel_id: str, command: OncallCommand) -> str:
+        if command.schedules:
+            errors, schedules = [], []
+            for ref in command.schedules:
+                try:
+                    info = self.resolve(ref)
+                    schedules.append((info.id, escape(info.name)))
+                except CommandError as error:
+                    errors.append(str(error))
+            if errors:
+                return "\n".join(errors)
+        else:
+            links = [link for link in load_links(self.store) if channel_id in link.channels]
+            if not links:
+                return NO_SCHEDULE_HERE
+            names = self.service.syncer.display_names(links, self.schedule_rows())
+            schedules = [
+                (sid, names.get(sid, sid)) for sid in dict.fromkeys(s for link in links for s in link.schedules)
+            ]
+        return "\n".join(self.schedule_now(sid, name) for sid, name in schedules)
+
+    def schedule_now(self, schedule_id: str, name: str) -> str:
+        now = time.time()
+        try:
+            rendered = self.roster.rendered(schedule_id, now, now + LOOKAHEAD_DAYS * 86400)
+        except PagerDutyError as error:
+            if is_not_found(error):
+                return f"*{name}*: schedule `{schedule_id}` not found in PagerDuty."
+            raise
+        people = self.service.syncer.fill_emails(rendered.people)
+        shown = {
+            p.user_id: deactivated_display(p)
+            if p.deactivated
+            else self.runtime.directory.mention_or_name(p.email, p.name)
+            for p in people
+        }
+        return schedule_answer(name, people, rendered.overrides, shown, now, LOOKAHEAD_DAYS)
+
+    def schedule_rows(self) -> dict[str, dict[str, Any]]:
+        return {r["id"]: r for r in self.store.query("SELECT * FROM oncall_schedules")}
+
+    def list(self) -> str:
+        rows = self.schedule_rows()
+        channels = {r["channel_id"]: r for r in self.store.query("SELECT * FROM oncall_channels")}
+        usergroups = {r["usergroup_id"]: r for r in self.store.query("SELECT * FROM oncall_usergroups")}
+        names = {sid: escape(r["name"]) for sid, r in rows.items()}
+        last = self.store.get_state("oncall:last_sync")
+        return links_answer(load_links(self.store), names, channels, usergroups, json.loads(last) if last else None)
+
+    # --- changing ------------------------------------------------------------------------------------
+    def check_channel(self, channel_id: str, errors: list[str]) -> str | None:
+        """The channel's topic when the bot can write it, else None with the reason added to `errors`."""
+        try:
+            channel = self.runtime.slack.conversations_info(channel=channel_id)["channel"]
+        except SlackApiError as error:
+            if slack_error(error) == "channel_not_found":
+                errors.append(
+                    f"I can't see channel <#{channel_id}>: if it is private, `/invite @Switchboard` there first."
+                )
+                return None
+            raise
+        if channel.get("is_im") or channel.get("is_mpim"):
+            errors.append("A direct message has no topic to show who is on call: name a channel, like `#ops`.")
+        elif channel.get("is_archived"):
+            errors.append(f"<#{channel_id}> is archived.")
+        elif not channel.get("is_member"):
+            errors.append(f"I'm not in <#{channel_id}> yet: `/invite @Switchboard` there, then link again.")
+        else:
+            return str((channel.get("topic") or {}).get("value") or "")
+        return None
+
+    def check_usergroups(self, command: OncallCommand, errors: list[str]) -> dict[str, str]:
+        """Usergroup id → handle for every group named, resolving typed `@handles`; unknown ones are errors."""
+        if not (command.usergroups or command.usergroup_handles):
+            return {}
+        groups = self.runtime.slack.usergroups_list()["usergroups"]
+        by_id = {g["id"]: g for g in groups}
+        by_handle = {str(g.get("handle", "")).lower(): g for g in groups}
+        found: dict[str, str] = {}
+        for group_id in command.usergroups:
+            if group_id in by_id:
+                found[group_id] = by_id[group_id].get("handle") or group_id
+            else:
+                errors.append(f"Usergroup `{group_id}` not found in Slack.")
+        for handle in command.usergroup_handles:
+            group = by_handle.get(handle.lower())
+            if group is None:
+                errors.append(f"Usergroup `@{handle}` not found in Slack.")
+            else:
+                found[group["id"]] = group.get("handle") or group["id"]
+        return found
+
+    def link(self, user_id: str, channel_id: str, command: OncallCommand) -> str:
+        errors: list[str] = []
+        infos: list[ScheduleInfo] = []
+        for ref in command.schedules:
+            try:
+                infos.append(self.resolve(ref))
+            except CommandError as error:
+                errors.append(str(error))
+        errors += [
+            f"Channel `#{name}` not found in Slack: pick it from the list as you type."
+            for name in command.channel_names
+        ]
+        channels = list(dict.fromkeys(command.channels or ([] if command.has_targets else [channel_id])))
+        topics = {c: self.check_channel(c, errors) for c in channels}
+        groups = self.check_usergroups(command, errors)
+        if errors:
+            return "Nothing changed:\n" + "\n".join(f"• {e}" for e in dict.fromkeys(errors))
+        names = {
+            info.id: ref.display_name for info, ref in zip(infos, command.schedules, strict=True) if ref.display_name
+        }
+        link = Link(tuple(dict.fromkeys(i.id for i in infos)), names, tuple(channels), tuple(groups))
+        now = time.time()
+        for info in infos:
+            self.service.syncer.save_schedule(info, info.id, now)
+        with self.store.write() as db:
+            add_link(db, link, created_by=user_id, now=now)
+            settle_targets(db, now)
+            for channel, topic in topics.items():  # conversations.info just told us the topic
+                db.conn.execute(
+                    "UPDATE oncall_channels SET topic = ?, topic_known = 1 WHERE channel_id = ?", [topic, channel]
+                )
+            for group, handle in groups.items():
+                db.conn.execute("UPDATE oncall_usergroups SET handle = ? WHERE usergroup_id = ?", [handle, group])
+        _, _, error = self.service.sync_and_write_here()
+        targets = [f"<#{c}>" for c in channels] + [f"@{h}" for h in groups.values()]
+        shown = [escape(names.get(info.id) or info.name) for info in infos]
+        lines = [f"Linked {', '.join(f'*{name}*' for name in shown)} to {', '.join(targets)}."]
+        lines += [self.channel_preview(c) for c in channels] + [self.usergroup_preview(g) for g in groups]
+        if error:
+            lines.append(f":warning: PagerDuty could not be read just now (`{error}`); the next sync fills this in.")
+        return "\n".join(lines)
+
+    def channel_preview(self, channel: str) -> str:
+        row = self.store.query_one("SELECT * FROM oncall_channels WHERE channel_id = ?", [channel]) or {}
+        if row.get("blocked"):
+            return f"• <#{channel}>: Slack refused the topic (`{row.get('last_error')}`)."
+        written = (
+            Written(row["written_topic"], row["written_prefix"] or "", row["written_rest"])
+            if (row.get("written_topic") is not None)
+            else None
+        )
+        topic = row.get("topic") or ""
+        plan = plan_topic(row["desired_prefix"], topic, written) if row.get("desired_prefix") else None
+        shown = plan.topic if plan else topic
+        when = "will be" if plan else "is"
+        return f"• The topic of <#{channel}> {when}:\n> {shown}"
+
+    def usergroup_preview(self, group: str) -> str:
+        row = self.store.query_one("SELECT * FROM oncall_usergroups WHERE usergroup_id = ?", [group]) or {}
+        label = usergroup_label(row.get("handle"), group)
+        if row.get("blocked"):
+            return f"• {label}: Slack refused the update (`{row.get('last_error')}`); `/oncall list` shows it."
+        if row.get("kept"):
+            return f"• {label}: nobody on call maps to a Slack user, so I keep its current members."
+        members = json.loads(row.get("desired") or "[]")
+        return f"• {label} members: {', '.join(mention(m) for m in members) or 'not known yet'}."
+
+    def local_schedule(self, ref: ScheduleRef) -> str:
+        """A linked schedule by ID, stored name or display name; PagerDuty only when nothing local matches."""
+        if SCHEDULE_ID.fullmatch(ref.query):
+            return ref.query
+        wanted = ref.query.lower()
+        for sid, row in self.schedule_rows().items():
+            if row["name"].lower() == wanted:
+                return sid
+        for link in load_links(self.store):
+            for sid, name in link.names.items():
+                if name.lower() == wanted:
+                    return sid
+        return self.resolve(ref).id
+
+    def unlink(self, channel_id: str, command: OncallCommand) -> str:
+        errors = [f"Channel `#{name}` not found in Slack." for name in command.channel_names]
+        handles = {
+            str(r["handle"]).lower(): r["usergroup_id"]
+            for r in self.store.query("SELECT usergroup_id, handle FROM oncall_usergroups WHERE handle IS NOT NULL")
+        }
+        groups = list(command.usergroups)
+        for handle in command.usergroup_handles:
+            if handle.lower() in handles:
+                groups.append(handles[handle.lower()])
+            else:
+                errors.append(f"Usergroup `@{handle}` is not linked to any schedule.")
+        schedule_ids = []
+        for ref in command.schedules:
+            try:
+                schedule_ids.append(self.local_schedule(ref))
+            except CommandError as error:
+                errors.append(str(error))
+        if errors:
+            return "Nothing changed:\n" + "\n".join(f"• {e}" for e in errors)
+        channels = command.channels or ([] if command.has_targets else [channel_id])
+        with self.store.write() as db:
+            removed = [r for sid in schedule_ids for r in remove_targets(db, sid, tuple(channels), tuple(groups))]
+            settle_targets(db)
+        targets = [f"<#{c}>" for c in channels] + [f"`{g}`" for g in groups]
+        if not removed:
+            fed = self.fed_by(schedule_ids)
+            return f"`{', '.join(schedule_ids)}` is not linked to {', '.join(targets)}; nothing changed.{fed}"
+        self.service.kick()
+        still = {c for link in load_links(self.store) for c in link.channels}
+        notes = [
+            f"<#{target}>: its topic keeps the other schedules."
+            if target in still
+            else f"<#{target}>: I'll take the on-call part out of its topic."
+            for kind, target in removed
+            if kind == "channel"
+        ]
+        done = ", ".join(f"<#{t}>" if k == "channel" else f"`{t}`" for k, t in dict.fromkeys(removed))
+        return "\n".join([f"Unlinked `{', '.join(schedule_ids)}` from {done}.", *notes])
+
+    def fed_by(self, schedule_ids: list[str]) -> str:
+        links = [link for link in load_links(self.store) if set(link.schedules) & set(schedule_ids)]
+        targets = [f"<#{c}>" for link in links for c in link.channels]
+        targets += [f"`{g}`" for link in links for g in link.usergroups]
+        return f" It feeds: {', '.join(dict.fromkeys(targets))}." if targets else " It is not linked anywhere."
+
+    def sync(self) -> str:
+        with self.store.write() as db:  # an admin asking to sync is worth one more try of earlier refusals
+            for table in ("oncall_channels", "oncall_usergroups"):
+                db.conn.execute(f"UPDATE {table} SET next_attempt_at = 0 WHERE dirty = 1")
+        sync, write, error = self.service.sync_and_write_here()
+        usergroups = {r["usergroup_id"]: r for r in self.store.query("SELECT * FROM oncall_usergroups")}
+        return sync_answer(sync, write, error, self.service.writer.waiting(), usergroups)

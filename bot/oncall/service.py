@@ -1,0 +1,205 @@
+"""The on-call capability: channel topics and usergroups follow PagerDuty; `/oncall` answers who is on call.
+
+Jobs: `oncall-sync` (every ONCALL_SYNC_MINUTES, and again one second after each shift change PagerDuty
+announces) decides what every target should show; `oncall-write` makes Slack show it, paced per method.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from bot.clients.pagerduty import build_rest_client
+from bot.clients.slack import SlackApiError, slack_error
+from bot.oncall.commands import CommandHandler
+from bot.oncall.config import OncallConfig, load_config
+from bot.oncall.roster import Roster
+from bot.oncall.sync import HANDOFF_DM, Syncer, SyncReport
+from bot.oncall.topic import Written, plan_removal, plan_topic
+from bot.oncall.writer import SlackWriter, WriteReport
+from bot.outbox import GiveUp, RetryLater, vendor_retry_after
+from bot.scheduler import Scheduler
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SYNC_JOB = "oncall-sync"
+WRITE_JOB = "oncall-write"
+WRITE_SECONDS = 30.0  # safety net; the writer is also woken by every sync, topic event and rate-limit window
+HANDOFF_DELAY_SECONDS = 1.0  # run just after a shift ends, when PagerDuty already answers with the next person
+LAST_SYNC_STATE = "oncall:last_sync"
+DM_REFUSALS = {"channel_not_found", "user_not_found", "user_disabled", "cannot_dm_bot", "not_allowed_token_type"}
+
+
+class OncallService:
+    def __init__(self, runtime: Runtime, config: OncallConfig):
+        self.runtime = runtime
+        self.store = runtime.store
+        self.config = config
+        self.roster = Roster(build_rest_client(runtime.settings))
+        self.syncer = Syncer(
+            self.store, self.roster, runtime.directory, runtime.outbox, config.sync_seconds, config.handoff_dm
+        )
+        self.writer = SlackWriter(self.store, runtime.slack)
+        self.commands = CommandHandler(self)
+        self._local = threading.local()  # reports of runs made in this thread (`/oncall sync` waits for them)
+        runtime.outbox.register(HANDOFF_DM, self.send_handoff_dm)
+        self.forget_slack_state()
+
+    def forget_slack_state(self) -> None:
+        """After a restart a topic may have been edited unseen (no events while we were away): read each once.
+
+        Usergroup members are not re-read: no event tells us of manual membership edits while running either,
+        so the members we last wrote or read stay the reference until the next change of who is on call.
+        """
+        self.store.execute("UPDATE oncall_channels SET topic_known = 0, dirty = 1, dirty_since = ?", [time.time()])
+
+    # --- jobs ------------------------------------------------------------------------------------
+    def register_jobs(self, scheduler: Scheduler) -> None:
+        scheduler.every(SYNC_JOB, self.config.sync_seconds, self.sync)
+        scheduler.every(WRITE_JOB, WRITE_SECONDS, self.write)
+
+    def sync(self) -> None:
+        started = time.time()
+        try:
+            report = self.syncer.run()
+        except Exception as error:
+            self.store.set_state(LAST_SYNC_STATE, json.dumps({"at": started, "error": _describe(error)}))
+            raise
+        self._local.sync_report = report
+        self.store.set_state(
+            LAST_SYNC_STATE,
+            json.dumps(
+                {"at": started, "error": None, "next_boundary": report.next_boundary, "missing": report.missing}
+            ),
+        )
+        if report.next_boundary is not None:
+            self.runtime.scheduler.run_at(SYNC_JOB, report.next_boundary + HANDOFF_DELAY_SECONDS)
+        for line in report.handoffs:
+            log.info("on-call hand-off: %s", line)
+        if not getattr(self._local, "hold_writes", False):
+            self.soon(WRITE_JOB)
+
+    def write(self) -> None:
+        report = self.writer.run()
+        self._local.write_report = report
+        wake = self._next_write(report)
+        if wake is not None:
+            self.runtime.scheduler.run_at(WRITE_JOB, wake)
+
+    def _next_write(self, report: WriteReport) -> float | None:
+        now = time.time()
+        if report.throttled:
+            return min(self.writer.windows[m].free_at() for m in report.throttled)
+        due = self.store.scalar(
+            "SELECT MIN(t) FROM (SELECT MIN(next_attempt_at) AS t FROM oncall_channels WHERE dirty = 1 "
+            "UNION ALL SELECT MIN(next_attempt_at) FROM oncall_usergroups WHERE dirty = 1)"
+        )
+        return None if due is None else max(float(due), now + 0.2)
+
+    def sync_and_write_here(self) -> tuple[SyncReport | None, WriteReport | None, str | None]:
+        """A full sync and write in this thread (for `/oncall sync` and link answers); (sync, write, error)."""
+        self._local.hold_writes = True
+        self._local.sync_report = self._local.write_report = None
+        error = None
+        try:
+            self.runtime.scheduler.run_and_wait(SYNC_JOB)
+        except Exception as exc:
+            error = _describe(exc)
+        finally:
+            self._local.hold_writes = False
+        try:
+            self.runtime.scheduler.run_and_wait(WRITE_JOB)
+        except Exception as exc:
+            error = error or _describe(exc)
+        return self._local.sync_report, self._local.write_report, error
+
+    def soon(self, job: str) -> None:
+        """Run a job as soon as the scheduler loop can. Not `run_now`: a run started from a job or a listener
+        thread while the bot shuts down could outlive the database; the loop thread is stopped first."""
+        self.runtime.scheduler.run_at(job, time.time())
+
+    def kick(self) -> None:
+        """Sync soon (after a link change), in the background."""
+        self.soon(SYNC_JOB)
+
+    # --- Slack events ----------------------------------------------------------------------------
+    def on_message(self, event: dict[str, Any]) -> None:
+        """A `channel_topic` message tells us a person changed a topic: no need to ask Slack."""
+        if event.get("subtype") != "channel_topic" or not event.get("channel"):
+            return
+        channel, topic = event["channel"], str(event.get("topic") or "")
+        with self.store.write() as db:
+            row = db.conn.execute("SELECT * FROM oncall_channels WHERE channel_id = ?", [channel]).fetchone()
+            if row is None:
+                return
+            written = (
+                Written(row["written_topic"], row["written_prefix"] or "", row["written_rest"])
+                if row["written_topic"] is not None
+                else None
+            )
+            if row["removing"]:
+                needs_write = plan_removal(topic, written) is not None
+            else:
+                prefix = row["desired_prefix"]
+                needs_write = prefix is not None and plan_topic(prefix, topic, written) is not None
+            db.conn.execute(
+                "UPDATE oncall_channels SET topic = ?, topic_known = 1, dirty = ?, "
+                "dirty_since = CASE WHEN ? THEN COALESCE(dirty_since, ?) ELSE NULL END WHERE channel_id = ?",
+                [topic, int(needs_write), int(needs_write), time.time(), channel],
+            )
+        if needs_write:
+            log.info("topic of %s was edited without our on-call part; restoring it", channel)
+            self.soon(WRITE_JOB)
+
+    # --- commands --------------------------------------------------------------------------------
+    def handle_command(self, user_id: str, channel_id: str, text: str) -> str:
+        return self.commands.handle(user_id, channel_id, text)
+
+    # --- outbox ----------------------------------------------------------------------------------
+    def send_handoff_dm(self, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            answer = self.runtime.slack.chat_postMessage(channel=payload["user"], text=payload["text"])
+        except SlackApiError as error:
+            code = slack_error(error)
+            if code == "ratelimited":
+                raise RetryLater(code, vendor_retry_after(error)) from error
+            if code in DM_REFUSALS:
+                raise GiveUp(code) from error
+            raise
+        return {"channel": answer.get("channel"), "ts": answer.get("ts")}
+
+    # --- Home tab --------------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        count = self.store.scalar
+        return {
+            "links": int(count("SELECT COUNT(*) FROM oncall_links") or 0),
+            "channels": int(count("SELECT COUNT(*) FROM oncall_channels WHERE removing = 0") or 0),
+            "usergroups": int(count("SELECT COUNT(*) FROM oncall_usergroups") or 0),
+            "writes waiting": self.writer.waiting(),
+            "refused by Slack": int(
+                count(
+                    "SELECT (SELECT COUNT(*) FROM oncall_channels WHERE blocked = 1) + "
+                    "(SELECT COUNT(*) FROM oncall_usergroups WHERE blocked = 1)"
+                )
+                or 0
+            ),
+            "groups kept (nobody maps)": int(count("SELECT COUNT(*) FROM oncall_usergroups WHERE kept = 1") or 0),
+        }
+
+
+def _describe(error: BaseException) -> str:
+    """Short enough for a Slack answer: a vendor error's HTTP status rather than its whole URL."""
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    if status:
+        return f"{type(error).__name__} (HTTP {status})"
+    return f"{type(error).__name__}: {error}"[:200]
+
+
+def create(runtime: Runtime) -> OncallService:
+    return OncallService(runtime, load_config(runtime.settings))
