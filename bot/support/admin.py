@@ -1,0 +1,90 @@
+"""`/support`: the report now, the poller's health, and unlinking a thread from its ticket (admins)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from bot.home import ago
+from bot.slack_text import escape
+from bot.support import records
+from bot.support.text import parse_permalink
+
+if TYPE_CHECKING:
+    from bot.support.service import SupportService
+
+USAGE = (
+    "*Support desk* — `/support report` posts the support report now · `/support status` shows the Zendesk "
+    "poller · `/support forget <message link>` (admins) unlinks a thread from its ticket without touching Zendesk. "
+    "In a support thread, `help` lists the thread commands."
+)
+ADMINS_ONLY = "Only Switchboard admins (SWITCHBOARD_ADMINS, workspace admins and owners) can use `/support forget`."
+
+
+def support_command(service: SupportService, user_id: str, channel_id: str, text: str) -> str:
+    """The answer to `/support <text>` (an ephemeral reply), after doing what it asks."""
+    words = text.split()
+    verb = words[0].lower() if words else "help"
+    if verb == "help":
+        return USAGE
+    if verb == "report":
+        channels = [channel_id] if channel_id in service.config.channels else list(service.config.channels)
+        service.post_reports(channels, f"now:{time.time():.6f}")
+        return f"📊 Posting the support report in {', '.join(f'<#{c}>' for c in channels)}."
+    if verb == "status":
+        return status_text(service)
+    if verb == "forget":
+        if not service.runtime.is_admin(user_id):
+            return ADMINS_ONLY
+        if len(words) != 2:
+            return "Usage: `/support forget <message link>` — copy the link of the thread's first message."
+        return forget(service, words[1])
+    return f"I don't know `{escape(words[0])}`. {USAGE}"
+
+
+def forget(service: SupportService, link: str) -> str:
+    """Unlink the thread from its ticket in SQLite only: Zendesk and the Slack thread stay as they are."""
+    parsed = parse_permalink(link)
+    if parsed is None:
+        shown = escape(link.strip("<>"))
+        return f"`{shown}` is not a Slack message link. Use *Copy link* on the thread's first message."
+    thread = records.thread_by_slack(service.store, *parsed)
+    if thread is None:
+        return "I don't know a support thread at that link, so there is nothing to forget."
+    service.store.execute("UPDATE support_threads SET state = 'forgotten' WHERE id = ?", [thread["id"]])
+    ticket = f"ticket #{thread['ticket_id']}" if thread["ticket_id"] else "its ticket (not created yet)"
+    return f"Done: that thread is no longer linked to {ticket}. Nothing was changed in Zendesk or in the thread."
+
+
+def status_text(service: SupportService) -> str:
+    from bot.support.service import CURSOR_KEY, NOT_BEFORE_KEY, POLL_JOB
+
+    now, config, store = time.time(), service.config, service.store
+    job = next((j for j in service.runtime.scheduler.status() if j.name == POLL_JOB), None)
+    cursor = int(store.get_state(CURSOR_KEY, "0") or 0)
+    not_before = float(store.get_state(NOT_BEFORE_KEY, "0") or 0)
+    counts = service.counts()
+    failed = int(store.scalar("SELECT COUNT(*) FROM support_threads WHERE state = 'failed'") or 0)
+    cursor_text = "not set yet"
+    if cursor:
+        cursor_text = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(cursor)) + f" ({ago(cursor, now)})"
+    lines = ["*Support desk*", "• Channels: " + ", ".join(f"<#{c}>" for c in config.channels)]
+    poller = f"• Zendesk poller (every {config.poll_seconds}s): cursor {cursor_text}"
+    if job is not None:
+        poller += f" · last run {ago(job.last_started_at, now)} · last success {ago(job.last_success_at, now)}"
+        error = f"`{job.last_error[:200]}` ({ago(job.last_error_at, now)})" if job.last_error else "none"
+        poller += f" · last error {error}"
+    lines.append(poller)
+    if not_before > now:
+        lines.append(f"• Zendesk asked us to wait: next export request {ago(not_before, now)}")
+    waiting = counts["waiting for Zendesk"]
+    lines.append(f"• Tickets: {counts['open tickets']} open, {waiting} waiting for Zendesk, {failed} failed")
+    lines.append(f"• Queued: {counts['queued for Zendesk']} for Zendesk, {counts['queued for Slack']} for Slack")
+    clock = config.report_time
+    report = f"{clock.describe()} (next {ago(clock.next_after(now), now)})" if clock else "off"
+    lines.append(f"• Daily report: {report}")
+    hours = config.office_hours
+    lines.append(f"• Office hours: {hours.describe()}" if hours else "• Office hours: not set (never out of hours)")
+    policy = config.escalation_policy
+    lines.append(f"• On-call notice: escalation policy {policy}" if policy else "• On-call notice: off")
+    return "\n".join(lines)

@@ -1,0 +1,182 @@
+"""Posts to Slack for the support desk: each queued post goes out once, in order per thread (or channel).
+
+The `support.post` outbox effect sends every unsent post of its thread up to and past its own, oldest first, so
+a post that fails (Slack 429, outage) holds back the ones after it instead of letting them overtake it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from bot.clients.pagerduty import build_rest_client
+from bot.clients.slack import SlackApiError, slack_error
+from bot.outbox import Outbox
+from bot.support import records
+from bot.support.config import SupportConfig
+from bot.support.desk import ZendeskDesk
+from bot.support.oncall import fetch_oncalls, oncall_notice, people_on_call
+
+log = logging.getLogger(__name__)
+
+ONCALL_CACHE_SECONDS = 60.0
+TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+
+
+class SlackPoster:
+    def __init__(self, runtime: Any, config: SupportConfig, desk: ZendeskDesk):
+        self.runtime = runtime
+        self.store = runtime.store
+        self.outbox: Outbox = runtime.outbox
+        self.config = config
+        self.desk = desk
+        # Slack allows about one message a second per channel; tests run unpaced.
+        self.pace_seconds = 0.0 if runtime.settings.switchboard_retry_profile == "test" else 1.0
+        self._last_post: dict[str, float] = {}
+        self._pagerduty: Any = None
+        self._pagerduty_lock = threading.Lock()
+        self._oncall_cache: tuple[float, str] | None = None
+
+    def queue_announcement(self, db: Any, thread: dict[str, Any], url: str, asked_at: float) -> None:
+        """The link, who is on call, and the out-of-hours notice, in that order."""
+        channel, thread_id = thread["channel_id"], thread["id"]
+        text = f"Hello, your new support request is {url}."
+        records.queue_post(
+            db, self.outbox, source=f"link:{thread_id}", channel=channel, kind="text", text=text, thread_id=thread_id
+        )
+        if self.config.escalation_policy:
+            records.queue_post(
+                db,
+                self.outbox,
+                source=f"oncall:{thread_id}",
+                channel=channel,
+                kind="oncall",
+                text=None,
+                thread_id=thread_id,
+            )
+        hours = self.config.office_hours
+        if hours is not None and not hours.contains(asked_at):
+            records.queue_post(
+                db,
+                self.outbox,
+                source=f"ooh:{thread_id}",
+                channel=channel,
+                kind="text",
+                text=self.config.out_of_hours_message,
+                thread_id=thread_id,
+            )
+
+    # --- sending ---------------------------------------------------------------------------------
+    def try_send_posts(self, thread_id: int) -> None:
+        """Send a thread's queued posts now (the queued effects retry whatever fails here)."""
+        post = self.store.query_one(
+            "SELECT id FROM support_posts WHERE thread_id = ? AND posted_at IS NULL ORDER BY id DESC LIMIT 1",
+            [thread_id],
+        )
+        if post is None:
+            return
+        try:
+            self.send_posts({"post_id": post["id"]})
+        except Exception as error:
+            log.info("sending thread %s's posts now failed (the outbox retries): %s", thread_id, error)
+
+    def send_posts(self, payload: dict[str, Any]) -> None:
+        post = self.store.query_one("SELECT * FROM support_posts WHERE id = ?", [payload["post_id"]])
+        if post is None or post["posted_at"] is not None:
+            return
+        while True:  # re-read each time: posting a thread's parent queues more posts for the thread
+            pending = records.pending_posts(self.store, post)
+            if not pending:
+                return
+            self._send_post(pending[0])
+
+    def _mark_posted(self, db: Any, post_id: int, slack_ts: str | None, error: str | None = None) -> None:
+        db.conn.execute(
+            "UPDATE support_posts SET posted_at = ?, slack_ts = ?, error = ? WHERE id = ?",
+            [time.time(), slack_ts, error, post_id],
+        )
+
+    def _pace(self, channel: str) -> None:
+        wait = self._last_post.get(channel, 0.0) + self.pace_seconds - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_post[channel] = time.monotonic()
+
+    def _send_post(self, post: dict[str, Any]) -> None:
+        thread = records.thread_by_id(self.store, post["thread_id"]) if post["thread_id"] else None
+        thread_ts = thread["thread_ts"] if thread else None
+        channel = post["channel_id"]
+        if thread is not None and thread["state"] == "forgotten":
+            with self.store.write() as db:
+                self._mark_posted(db, post["id"], None, "thread forgotten")
+            return
+        try:
+            if post["kind"] == "reaction":
+                if thread_ts:
+                    self._react(channel, thread_ts, post["text"])
+                slack_ts = thread_ts
+            else:
+                text = self._oncall_text() if post["kind"] == "oncall" else post["text"]
+                if not text:
+                    with self.store.write() as db:
+                        self._mark_posted(db, post["id"], None, "nothing to say")
+                    return
+                in_thread = None if post["kind"] in ("parent", "report") else thread_ts
+                self._pace(channel)
+                answer = self.runtime.slack.chat_postMessage(
+                    channel=channel, text=text, thread_ts=in_thread, unfurl_links=False, unfurl_media=False
+                )
+                slack_ts = str(answer["ts"])
+        except SlackApiError as error:
+            code, status = slack_error(error), getattr(error.response, "status_code", 200)
+            if code in TRANSIENT_SLACK_ERRORS or status == 429 or status >= 500:
+                raise  # the outbox waits (Retry-After) and tries again
+            log.error("Slack refused support post %s in %s: %s", post["source"], channel, code)
+            with self.store.write() as db:
+                self._mark_posted(db, post["id"], None, code)
+            return
+        with self.store.write() as db:
+            self._mark_posted(db, post["id"], slack_ts)
+            if post["kind"] == "parent" and thread is not None:
+                self._parent_posted(db, thread, slack_ts)
+
+    def _react(self, channel: str, ts: str, name: str) -> None:
+        try:
+            self.runtime.slack.reactions_add(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as error:
+            if slack_error(error) != "already_reacted":
+                raise
+
+    def _parent_posted(self, db: Any, thread: dict[str, Any], slack_ts: str) -> None:
+        """An emailed ticket's top-level post exists: it becomes the thread; the usual replies follow."""
+        db.conn.execute("UPDATE support_threads SET thread_ts = ? WHERE id = ?", [slack_ts, thread["id"]])
+        self.queue_announcement(
+            db, {**thread, "thread_ts": slack_ts}, self.desk.ticket_url(thread["ticket_id"]), thread["opened_at"]
+        )
+        self.outbox.enqueue(
+            f"support:email-linked:{thread['id']}", "support.link_email_ticket", {"thread_id": thread["id"]}, db=db
+        )
+
+    def _oncall_text(self) -> str | None:
+        policy = self.config.escalation_policy
+        if not policy:
+            return None
+        if self._oncall_cache and self._oncall_cache[0] > time.monotonic():
+            return self._oncall_cache[1]  # a burst of new tickets asks PagerDuty once
+        try:
+            with self._pagerduty_lock:
+                if self._pagerduty is None:
+                    self._pagerduty = build_rest_client(self.runtime.settings)
+                client = self._pagerduty
+            oncalls = fetch_oncalls(client, policy)
+        except Exception as error:
+            log.warning("could not read who is on call for %s from PagerDuty: %s", policy, error)
+            return None
+        directory = self.runtime.directory
+        text = oncall_notice(
+            people_on_call(oncalls), lambda person: directory.mention_or_name(person.email, person.name)
+        )
+        self._oncall_cache = (time.monotonic() + ONCALL_CACHE_SECONDS, text)
+        return text

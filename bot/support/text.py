@@ -1,0 +1,177 @@
+"""Text in both directions: Slack mrkdwn → plain text for Zendesk, Zendesk comments → safe Slack mrkdwn.
+
+Pure functions, no servers: the rules that the original tool fixed bug by bug (emoji aliases, mailto links,
+signatures, markdown) live here in one place, with unit tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
+
+from bot.slack_text import escape
+
+SUBJECT_LIMIT = 80
+SLACK_COMMENT_LIMIT = 3000  # characters of one Zendesk comment shown in Slack; the rest stays in Zendesk
+
+HELP_WORDS = {"help"}
+RESOLVE_WORDS = {"resolve", "resolve ticket", "✅", "🆗", ":white_check_mark:", ":ok:"}
+
+
+def thread_command(text: str) -> str | None:
+    """`help` or `resolve` when a thread reply is one of the commands (case-insensitive, trimmed), else None."""
+    word = " ".join(text.strip().lower().split())
+    if word in HELP_WORDS:
+        return "help"
+    if word in RESOLVE_WORDS or word.replace("\ufe0f", "") in RESOLVE_WORDS:
+        return "resolve"
+    return None
+
+
+def help_text(ticket_url: str | None, resolve_status: str) -> str:
+    ticket = f"ticket {ticket_url}" if ticket_url else "the ticket"
+    return (
+        "🤖 I understand these commands in a support thread:\n"
+        "• `help` — this list\n"
+        f"• `resolve`, `resolve ticket`, ✅ or 🆗 — mark {ticket} {resolve_status}\n"
+        "Anything else you write in this thread is added to the ticket as a comment."
+    )
+
+
+# --- Slack → Zendesk ---------------------------------------------------------------------------------
+_SLACK_MARKUP = re.compile(r"<([^<>]*)>")
+
+
+def slack_to_plain(text: str, name_of: Callable[[str], str]) -> str:
+    """Slack message text as readable plain text: mentions become @names, links `label (url)`."""
+
+    def replace(match: re.Match[str]) -> str:
+        inner = match[1]
+        target, _, label = inner.partition("|")
+        if target.startswith("@"):
+            return "@" + (label or name_of(target[1:]))
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith(("!subteam^", "!date^")):
+            return label or "@team"
+        if target.startswith("!"):
+            return "@" + (label.lstrip("@") if label else target[1:].split("^")[0])
+        if target.startswith("mailto:"):
+            return label or target[len("mailto:") :]
+        if label and label != target:
+            return f"{label} ({target})"
+        return target
+
+    plain = _SLACK_MARKUP.sub(replace, text)
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def subject_from(text: str, limit: int = SUBJECT_LIMIT) -> str:
+    """The first non-empty line, shortened at a word boundary."""
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "") or "Support request from Slack"
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1].rsplit(" ", 1)[0] if " " in line[: limit - 1] else line[: limit - 1]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def files_text(files: list[dict[str, str]]) -> str:
+    """Attachment lines (name: permalink) appended to a ticket or comment."""
+    if not files:
+        return ""
+    lines = [f"- {f.get('name') or 'file'}: {f.get('permalink') or '(no link)'}" for f in files]
+    return "\n\nAttachments:\n" + "\n".join(lines)
+
+
+def ticket_description(text: str, author: str, permalink: str, files: list[dict[str, str]]) -> str:
+    body = text.strip() or "(no text)"
+    return f"{body}{files_text(files)}\n\n—\nPosted in Slack by {author}: {permalink}"
+
+
+def comment_from_slack(author: str, text: str, files: list[dict[str, str]], edited: bool) -> str:
+    marker = "Slack, edited" if edited else "Slack"
+    return f"{author} ({marker}): {text.strip()}{files_text(files)}"
+
+
+# --- permalinks --------------------------------------------------------------------------------------
+def permalink(workspace_url: str, channel: str, ts: str) -> str:
+    return f"{workspace_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+
+
+_PERMALINK = re.compile(r"/archives/(?P<channel>[CGD][A-Z0-9]+)/p(?P<digits>\d{7,})")
+
+
+def parse_permalink(text: str) -> tuple[str, str] | None:
+    """(channel, thread ts) from a pasted Slack message link; a reply's link yields its thread's ts."""
+    cleaned = text.strip().strip("<>").split("|")[0]
+    match = _PERMALINK.search(cleaned)
+    if not match:
+        return None
+    digits = match["digits"]
+    ts = f"{digits[:-6]}.{digits[-6:]}"
+    thread_ts = parse_qs(urlsplit(cleaned).query).get("thread_ts", [""])[0]
+    return match["channel"], thread_ts or ts
+
+
+# --- Zendesk → Slack ---------------------------------------------------------------------------------
+_SIGNATURE = re.compile(r"^(--|-- |—|__+|Sent from my \w+.*)\s*$", re.IGNORECASE)
+_QUOTE_HEADERS = (
+    re.compile(r"^On .{4,200}wrote:\s*$", re.IGNORECASE),
+    re.compile(r"^-{2,}\s*Original Message\s*-{2,}\s*$", re.IGNORECASE),
+    re.compile(r"^From: .*[<@].*$"),  # an Outlook-style quoted header names a mailbox
+    re.compile(r"^#+-? ?Please type your reply above this line ?-?#+\s*$", re.IGNORECASE),
+)
+
+
+def trim_email(body: str) -> str:
+    """Drop an email's signature and the quoted history under it."""
+    kept: list[str] = []
+    for line in body.replace("\r\n", "\n").split("\n"):
+        stripped = line.rstrip()
+        if _SIGNATURE.match(stripped) or any(p.match(stripped.strip()) for p in _QUOTE_HEADERS):
+            break
+        kept.append(stripped)
+    while kept and (not kept[-1].strip() or kept[-1].lstrip().startswith(">")):
+        kept.pop()  # trailing quoted lines ("> earlier message") and blank lines
+    return "\n".join(kept).strip()
+
+
+_SAFE_URL = re.compile(r"(https?://|mailto:)[^\s|<>]+", re.IGNORECASE)
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
+_MD_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
+_MD_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_MD_BULLET = re.compile(r"^(\s*)[-*+]\s+", re.MULTILINE)
+_BOLD_MARK = "\x00"
+
+
+def markdown_to_mrkdwn(text: str) -> str:
+    """Zendesk (Markdown) formatting as Slack mrkdwn. Call on text that is already Slack-escaped."""
+
+    def link(match: re.Match[str]) -> str:
+        label, url = match[1], match[2]
+        if not _SAFE_URL.fullmatch(url):  # `[x](!channel)` must not become a `<!channel|x>` broadcast
+            return match[0]
+        return f"<{url}|{label}>"
+
+    converted = _MD_LINK.sub(link, text)
+    converted = _MD_HEADING.sub(lambda m: f"{_BOLD_MARK}{m[1]}{_BOLD_MARK}", converted)
+    converted = _MD_BOLD.sub(lambda m: f"{_BOLD_MARK}{m[2]}{_BOLD_MARK}", converted)
+    converted = _MD_ITALIC.sub(lambda m: f"_{m[1]}_", converted)
+    converted = _MD_STRIKE.sub(lambda m: f"~{m[1]}~", converted)
+    converted = _MD_BULLET.sub(lambda m: f"{m[1]}• ", converted)
+    return converted.replace(_BOLD_MARK, "*")
+
+
+def zendesk_to_slack(body: str, ticket_url: str, limit: int = SLACK_COMMENT_LIMIT) -> str:
+    """A Zendesk comment body as safe Slack text: trimmed, escaped (no broadcasts), formatted, bounded."""
+    text = trim_email(body.replace(_BOLD_MARK, "")) or body.strip()
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + f" … (the rest is in Zendesk: {ticket_url})"
+    return markdown_to_mrkdwn(escape(text))
+
+
+def ticket_link(url: str, ticket_id: int) -> str:
+    return f"<{url}|#{ticket_id}>"

@@ -1,0 +1,219 @@
+"""Pure rules of the support desk: which Slack events count, what ticket events mean, on-call and report text."""
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+from bot.support.config import SupportConfig, parse_config
+from bot.support.inbound import classify
+from bot.support.oncall import OnCallPerson, oncall_notice, people_on_call
+from bot.support.poller import NewEmailTicket, StatusChange, ZendeskComment, interpret
+from bot.support.report import ReportTicket, report_text
+
+CONFIG = SupportConfig(channels=("C0SUPPORT",), allowed_bot_ids=frozenset({"B0FRIEND"}))
+BOT = 900001
+
+
+def message(**fields):
+    return {"type": "message", "channel": "C0SUPPORT", "user": "U0BOB", "text": "VPN down", "ts": "1.000100", **fields}
+
+
+def test_a_top_level_message_is_a_new_request():
+    found = classify(message(), CONFIG, "UBOT")
+    assert (found.channel, found.ts, found.thread_ts, found.user, found.is_reply, found.is_edit) == (
+        "C0SUPPORT",
+        "1.000100",
+        None,
+        "U0BOB",
+        False,
+        False,
+    )
+
+
+def test_a_reply_names_its_thread():
+    found = classify(message(ts="2.0", thread_ts="1.000100"), CONFIG, "UBOT")
+    assert found.thread_ts == "1.000100" and found.is_reply
+    broadcast = classify(message(ts="2.0", thread_ts="1.000100", subtype="thread_broadcast"), CONFIG, "UBOT")
+    assert broadcast.is_reply
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        message(channel="C0OPS"),
+        message(user="UBOT"),
+        message(bot_id="B0OTHER", subtype="bot_message", user=None),
+        message(subtype="bot_message", user=None),
+        message(subtype="channel_join"),
+        message(subtype="channel_topic"),
+        message(subtype="message_deleted"),
+        message(subtype="me_message"),
+        message(subtype="pinned_item"),
+        message(text="  "),
+    ],
+)
+def test_ignored_events(event):
+    assert classify(event, CONFIG, "UBOT") is None
+
+
+def test_allowed_bots_and_file_shares_count():
+    bot = classify(message(user=None, bot_id="B0FRIEND", subtype="bot_message", username="Alertbot"), CONFIG, "UBOT")
+    assert (bot.user, bot.bot_id, bot.bot_name) == (None, "B0FRIEND", "Alertbot")
+    files = [{"id": "F1", "name": "trace.log", "permalink": "https://s/files/F1"}]
+    shared = classify(message(subtype="file_share", text="", files=files), CONFIG, "UBOT")
+    assert shared.files == [{"name": "trace.log", "permalink": "https://s/files/F1"}]
+
+
+def test_processing_can_be_switched_off():
+    off = SupportConfig(channels=("C0SUPPORT",), processing_disabled=True)
+    assert classify(message(), off, "UBOT") is None
+
+
+def test_edits_count_only_when_the_text_changed():
+    edited = {"user": "U0BOB", "text": "VPN down again", "ts": "2.0", "thread_ts": "1.0", "edited": {"ts": "3.0"}}
+    event = message(subtype="message_changed", message=edited, previous_message={**edited, "text": "VPN down"})
+    found = classify(event, CONFIG, "UBOT")
+    assert (found.ts, found.thread_ts, found.text, found.edit_ts, found.is_edit) == (
+        "2.0",
+        "1.0",
+        "VPN down again",
+        "3.0",
+        True,
+    )
+    unfurl = message(subtype="message_changed", message=edited, previous_message=edited)
+    assert classify(unfurl, CONFIG, "UBOT") is None
+    own = message(subtype="message_changed", message={**edited, "user": "UBOT", "bot_id": "BBOT"}, previous_message={})
+    assert classify(own, CONFIG, "UBOT") is None
+
+
+def audit(audit_id, ticket_id, children, via="Web form", updater=950001, timestamp=100):
+    return {
+        "id": audit_id,
+        "ticket_id": ticket_id,
+        "timestamp": timestamp,
+        "via": via,
+        "updater_id": updater,
+        "child_events": children,
+    }
+
+
+def comment(comment_id, body, author=950001, public=True, channel="web"):
+    return {
+        "id": comment_id,
+        "event_type": "Comment",
+        "body": body,
+        "public": public,
+        "author_id": author,
+        "via": {"channel": channel},
+    }
+
+
+def test_interpret_comments_status_and_email_tickets():
+    events = [
+        audit(
+            1,
+            7,
+            [
+                comment(11, "Slack text", author=BOT, channel="api"),
+                {"id": 12, "event_type": "Create", "field_name": "status", "value": "new"},
+            ],
+            via="Web service",
+        ),
+        audit(2, 7, [comment(21, "Which version?"), comment(22, "internal", public=False)]),
+        audit(3, 7, [comment(31, "Bob (Slack): 4.2", author=BOT, channel="api")], updater=BOT, via="Web service"),
+        audit(
+            4,
+            7,
+            [{"id": 41, "event_type": "Change", "field_name": "status", "value": "solved", "previous_value": "open"}],
+        ),
+        audit(
+            5,
+            8,
+            [
+                comment(51, "Help, it is down", author=900005, channel="email"),
+                {"id": 52, "event_type": "Create", "subject": "Down"},
+                {"id": 53, "event_type": "Create", "field_name": "group_id", "value": "360100"},
+                {"id": 54, "event_type": "Create", "field_name": "requester_id", "value": 900005},
+                {"id": 55, "event_type": "Create", "field_name": "status", "value": "new"},
+            ],
+            via="Mail",
+        ),
+        audit(6, 7, [{"id": 61, "event_type": "Change", "status": "open", "previous_value": "solved"}], updater=BOT),
+    ]
+    found = {a.audit_id: a.findings for a in interpret(events, BOT)}
+    assert found[1] == [] and found[3] == []  # the description and the bot's own comments never come back
+    assert found[2] == [ZendeskComment(7, 21, 950001, "Which version?", "web")]
+    assert found[4] == [StatusChange(7, 41, "open", "solved", False)]
+    assert found[5] == [NewEmailTicket(8, "Down", "Help, it is down", 900005, 360100, "new")]
+    assert found[6] == [StatusChange(7, 61, "solved", "open", True)]
+
+
+def test_config_defaults_and_errors():
+    base = {"SUPPORT_CHANNELS": "C0SUPPORT, C0OPS"}
+    config = parse_config(load_settings(base, dotenv_path=None))
+    assert config.channels == ("C0SUPPORT", "C0OPS") and config.home_channel == "C0SUPPORT"
+    assert config.poll_seconds == 30 and config.office_hours is None and config.resolve_status == "solved"
+    assert config.report_time is not None and config.report_time.describe() == "Mon-Fri 09:00 UTC"
+    hours = parse_config(load_settings({**base, "SUPPORT_OFFICE_HOURS": "Mon-Fri 08:00-16:00 Europe/Paris"}, None))
+    assert hours.report_time.describe() == "Mon-Fri 09:00 Europe/Paris"
+    assert "Mon-Fri 08:00-16:00 Europe/Paris" in hours.out_of_hours_message
+    assert parse_config(load_settings({**base, "SUPPORT_REPORT_TIME": "off"}, None)).report_time is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"SUPPORT_CHANNELS": "support"}, "SUPPORT_CHANNELS"),
+        ({"ZENDESK_GROUP_ID": "ops"}, "ZENDESK_GROUP_ID"),
+        ({"ZENDESK_ASSIGNEE_ID": "-4"}, "ZENDESK_ASSIGNEE_ID"),
+        ({"SUPPORT_OFFICE_HOURS": "9 to 5"}, "SUPPORT_OFFICE_HOURS"),
+        ({"SUPPORT_REPORT_TIME": "Mon-Fri 25:00"}, "SUPPORT_REPORT_TIME"),
+        ({"ZENDESK_POLL_SECONDS": "2"}, "ZENDESK_POLL_SECONDS"),
+        ({"SUPPORT_ESCALATION_POLICY": "support"}, "SUPPORT_ESCALATION_POLICY"),
+        ({"SUPPORT_ESCALATION_POLICY": "PSUPEP1"}, "PAGERDUTY_API_TOKEN"),
+        ({"SUPPORT_ALLOWED_BOT_IDS": "U0BOB"}, "SUPPORT_ALLOWED_BOT_IDS"),
+        ({"SUPPORT_RESOLVE_STATUS": "done"}, "SUPPORT_RESOLVE_STATUS"),
+        ({"SUPPORT_DISABLE_MESSAGE_PROCESSING": "maybe"}, "SUPPORT_DISABLE_MESSAGE_PROCESSING"),
+    ],
+)
+def test_bad_settings_are_named(extra, named):
+    with pytest.raises(SettingsError, match=named):
+        parse_config(load_settings({"SUPPORT_CHANNELS": "C0SUPPORT", **extra}, dotenv_path=None))
+
+
+def user(user_id, name, email=None):
+    return {"id": user_id, "name": name, "summary": name, "email": email}
+
+
+def test_on_call_people_sorted_by_level_and_distinct():
+    oncalls = [
+        {"escalation_level": 2, "user": user("P2", "Dave")},
+        {"escalation_level": 1, "user": user("P1", "Carol", "carol@x")},
+        {"escalation_level": 1, "user": user("P1", "Carol", "carol@x")},
+        {"escalation_level": 3, "user": user("P3", "Erin")},
+    ]
+    people = people_on_call(oncalls)
+    assert [p.name for p in people] == ["Carol", "Dave", "Erin"]
+    render = lambda person: person.name  # noqa: E731
+    assert oncall_notice(people, render) == "📧 Primary on call: Carol\nℹ️ Secondary on call: Dave."
+    assert oncall_notice([OnCallPerson("P1", "Carol", None)], render) == "📧 Primary on call: Carol."
+    assert oncall_notice([], render) == "📧 Nobody is on call for support right now."
+
+
+def test_report_lists_open_tickets_oldest_first():
+    now = 1_000_000.0
+    tickets = [
+        ReportTicket(2, "https://z/2", "Newer <b>", now - 3600 * 5, "https://s/archives/C/p2"),
+        ReportTicket(1, "https://z/1", "Older", now - 86400 * 3, None),
+    ]
+    text = report_text(title_date="Tue 9 Jul", closed_since="Mon 8 Jul", closed_count=4, open_tickets=tickets, now=now)
+    assert text.splitlines() == [
+        "📊 *Daily support report* — Tue 9 Jul",
+        "",
+        "*Closed 🤘: 4* (since Mon 8 Jul)",
+        "",
+        "*Open 🔥: 2*, oldest first:",
+        "• <https://z/1|#1> Older — open 3d",
+        "• <https://z/2|#2> Newer &lt;b&gt; — open 5h — <https://s/archives/C/p2|thread>",
+    ]
+    empty = report_text(title_date="Tue 9 Jul", closed_since="Mon 8 Jul", closed_count=0, open_tickets=[], now=now)
+    assert "*Open 🔥: 0*" in empty
