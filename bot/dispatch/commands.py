@@ -1,0 +1,163 @@
+"""`/dispatch`: confirm, broadcast, page, status, json and help, turned into MESSAGE-SPEC messages.
+
+The slash command builds the same message a producer would send and hands it to the same `submit()`, so
+validation, dedupe and routing are one code path whatever the source.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from bot.dispatch.spec import BROADCAST, HIGH, MAX_TITLE, SELF_SERVICE, InvalidMessage
+from bot.slack_text import escape
+
+if TYPE_CHECKING:
+    from bot.dispatch.service import DispatchService
+
+HELP = "\n".join(
+    [
+        "*Dispatch* — alarms as DMs with Yes/No buttons, a GitHub audit issue, or a PagerDuty page.",
+        "• `/dispatch confirm @user <text>` — ask someone to confirm (Yes closes the audit issue, No pages)",
+        "• `/dispatch broadcast @a @b @team <text>` — DM each person (and each member of a @usergroup) "
+        "with an Acknowledge button",
+        "• `/dispatch page <title>` — open a PagerDuty incident",
+        "• `/dispatch status [requestId]` — where an alert stands (or the latest alerts)",
+        "• `/dispatch json {…}` — send a raw MESSAGE-SPEC message (admins)",
+        "Monitoring systems send messages with `python app.py dispatch FILE` or the HTTP intake.",
+    ]
+)
+
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|([UW][A-Z0-9]{2,})")
+_GROUP = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>")
+_TITLE_ROOM = MAX_TITLE - 20  # leaves room for " (<requestId>)"
+
+
+def _take_mentions(words: list[str]) -> tuple[list[str], list[str], str]:
+    """Leading user and usergroup mentions, then the rest of the text."""
+    users: list[str] = []
+    groups: list[str] = []
+    for index, word in enumerate(words):
+        user, group = _USER.fullmatch(word), _GROUP.fullmatch(word)
+        if user:
+            users.append(user.group(1) or user.group(2))
+        elif group:
+            groups.append(group.group(1))
+        else:
+            return users, groups, " ".join(words[index:])
+    return users, groups, ""
+
+
+def _title(text: str, request_id: str) -> str:
+    """Slack-made alerts carry their requestId in the title: the same words sent twice are two alerts, not a dedupe."""
+    short = text if len(text) <= _TITLE_ROOM else text[: _TITLE_ROOM - 1] + "…"
+    return f"{short} ({request_id})"
+
+
+def confirm_message(user_id: str, user_name: str, target: str, text: str, request_id: str) -> dict[str, Any]:
+    return {
+        "type": SELF_SERVICE,
+        "requestId": request_id,
+        "users": [{"slackId": target}],
+        "body": {
+            "github": {
+                "title": _title(text, request_id),
+                "body": f"{text}\n\nAsked in Slack by {user_name} ({user_id}) with /dispatch confirm.",
+            },
+            "slack": {
+                "message": f"<@{user_id}> asked me to check with you: {text}",
+                "prompt": "Can you confirm this?",
+                "actions": {"yes": "Yes", "no": "No"},
+            },
+        },
+    }
+
+
+def broadcast_message(user_id: str, user_name: str, users: list[str], text: str, request_id: str) -> dict[str, Any]:
+    return {
+        "type": BROADCAST,
+        "requestId": request_id,
+        "users": [{"slackId": user} for user in users],
+        "body": {
+            "github": {
+                "title": _title(text, request_id),
+                "body": f"{text}\n\nBroadcast from Slack by {user_name} ({user_id}).",
+            },
+            "slack": {"message": f":mega: Broadcast from <@{user_id}>: {text}"},
+        },
+    }
+
+
+def page_message(user_id: str, user_name: str, title: str, request_id: str) -> dict[str, Any]:
+    return {
+        "type": HIGH,
+        "requestId": request_id,
+        "body": {
+            "pagerduty": {"title": title, "body": f"Paged from Slack by {user_name} ({user_id}) with /dispatch page."}
+        },
+    }
+
+
+def _plain_json(text: str) -> str:
+    """Undo what Slack does to typed JSON: HTML entities (escaped commands) and smart quotes."""
+    for fancy, plain in (("\u201c", '"'), ("\u201d", '"'), ("\u2018", "'"), ("\u2019", "'")):
+        text = text.replace(fancy, plain)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _accepted(service: DispatchService, message: Any, user_id: str, what: str) -> str:
+    try:
+        accepted, parsed = service.submit(message, f"slack:{user_id}")
+    except InvalidMessage as invalid:
+        return "I couldn't send that:\n" + "\n".join(f"• {escape(error)}" for error in invalid.errors)
+    rid = escape(accepted.request_id)
+    if not accepted.new:
+        return f"Dispatch `{rid}` was already received; it was not sent again. `/dispatch status {rid}` shows it."
+    notes = "".join(f"\n• note: {escape(w)}" for w in parsed.warnings)
+    return f"Dispatch `{rid}` accepted: {what}. `/dispatch status {rid}` shows how it goes.{notes}"
+
+
+def run_command(service: DispatchService, user_id: str, user_name: str, text: str) -> str:
+    """The ephemeral answer to `/dispatch <text>` (runs after the ack)."""
+    words = text.split()
+    sub = words[0].lower() if words else "help"
+    if sub == "help":
+        return HELP
+    if not service.may_use(user_id):
+        return "Sorry, you are not allowed to use `/dispatch` here (see DISPATCH_ALLOWED_USERS). Nothing was sent."
+    rest = words[1:]
+    request_id = secrets.token_hex(6)
+    if sub == "status":
+        return service.status(rest[0] if rest else None)
+    if sub == "confirm":
+        users, groups, body = _take_mentions(rest)
+        if len(users) != 1 or groups or not body:
+            return "Usage: `/dispatch confirm @user <what to confirm>` — exactly one person, then the text."
+        message = confirm_message(user_id, user_name, users[0], body, request_id)
+        return _accepted(service, message, user_id, f"<@{users[0]}> is asked to confirm")
+    if sub == "broadcast":
+        users, groups, body = _take_mentions(rest)
+        for group in groups:
+            members = service.group_members(group)
+            if not members:
+                return f"I couldn't read the members of <!subteam^{group}> (or it is empty). Nothing was sent."
+            users += sorted(members)
+        users = list(dict.fromkeys(users))
+        if not users or not body:
+            return "Usage: `/dispatch broadcast @a @b @team <message>` — people or usergroups first, then the text."
+        message = broadcast_message(user_id, user_name, users, body, request_id)
+        return _accepted(service, message, user_id, f"{len(users)} people get a DM with an Acknowledge button")
+    if sub == "page":
+        title = " ".join(rest)
+        if not title:
+            return "Usage: `/dispatch page <title>` — the title of the PagerDuty incident."
+        return _accepted(service, page_message(user_id, user_name, title, request_id), user_id, "paging PagerDuty")
+    if sub == "json":
+        if not service.runtime.is_admin(user_id):
+            return "Only Switchboard admins may send raw messages with `/dispatch json`. Nothing was sent."
+        raw = text.strip()[len(words[0]) :].strip()
+        if not raw:
+            return "Usage: `/dispatch json {…}` — a MESSAGE-SPEC message as JSON."
+        return _accepted(service, _plain_json(raw), user_id, "routing the message")
+    return f"I don't know `{escape(sub)}`.\n{HELP}"

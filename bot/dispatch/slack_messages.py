@@ -1,0 +1,225 @@
+"""What Dispatch shows in Slack, as pure functions: alert DMs, Yes/No prompts, outcomes, notes and status text.
+
+Every message carries a `block_id` marker unique to (alert, purpose, recipient), so a retry after an interrupted
+post can recognise the message that did arrive instead of posting it twice.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from bot.dispatch.spec import BROADCAST, NAG, Message
+from bot.slack_text import escape, mention
+
+YES, NO, ACK = "dispatch_yes", "dispatch_no", "dispatch_ack"
+ACTION_IDS = (YES, NO, ACK)
+GREEN, RED = "#008E00", "#CC0000"  # the original's colours for "acknowledged" and "escalated"
+SECTION_LIMIT = 3000
+
+_SPECIAL_MENTION = re.compile(r"<!(channel|here|everyone)(\|[^>]*)?>")
+
+Blocks = list[dict[str, Any]]
+
+
+def defuse(text: str) -> str:
+    """Producer text is kept as Slack markup (links, formatting) but cannot ping a whole channel."""
+    return _SPECIAL_MENTION.sub(lambda m: f"@\u2060{m.group(1)}", text)
+
+
+def utc(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
+
+
+def when(ts: float) -> str:
+    """A time Slack shows in each reader's own time zone (UTC where it cannot)."""
+    return f"<!date^{int(ts)}^{{date_short_pretty}} at {{time}}|{utc(ts)}>"
+
+
+def marker(alert_id: int, purpose: str, recipient_id: int | None = None) -> str:
+    return f"dispatch:{alert_id}:{purpose}" + (f":{recipient_id}" if recipient_id is not None else "")
+
+
+def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def _context(text: str, block_id: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def _button(label: str, action_id: str, alert_id: int, style: str | None = None) -> dict[str, Any]:
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label, "emoji": True},
+        "action_id": action_id,
+        "value": str(alert_id),  # only the alert id: the row holds repo, service and user
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def sections(text: str, first_block_id: str) -> Blocks:
+    """Long text as consecutive sections (Block Kit allows 3000 characters in each)."""
+    chunks = [text[i : i + SECTION_LIMIT] for i in range(0, len(text), SECTION_LIMIT)] or [" "]
+    return [_section(chunk, first_block_id if n == 0 else None) for n, chunk in enumerate(chunks)]
+
+
+def issue_link(repo: str | None, number: int | None, url: str | None) -> str:
+    return f"<{url}|{escape(repo or '')}#{number}>" if url else ""
+
+
+def alert_message(
+    alert_id: int,
+    recipient_id: int,
+    message: Message,
+    issue: str | None,
+    acknowledged: str | None = None,
+    interactive: bool = True,
+) -> tuple[str, Blocks]:
+    """Message 1: the alert text, the issue link (not for broadcast, as the original), and for broadcast (or a
+    nag with a prompt) an Acknowledge button — replaced by `acknowledged` once someone acknowledged. A message
+    for the default channel (a user without Slack ID) is not `interactive`: nobody there is asked."""
+    text = defuse(message.slack_message)
+    blocks = sections(text, marker(alert_id, "message", recipient_id))
+    if issue and message.type != BROADCAST:
+        blocks.append(_context(f"GitHub issue: {issue}"))
+    wants_ack = interactive and (message.type == BROADCAST or (message.type == NAG and message.prompt))
+    if wants_ack:
+        if message.prompt:
+            blocks.append(_section(defuse(message.prompt)))
+        if acknowledged:
+            blocks.append(_context(acknowledged))
+        else:
+            label = message.yes_label if message.prompt and message.yes_label != "Yes" else "Acknowledge"
+            blocks.append({"type": "actions", "elements": [_button(label, ACK, alert_id, "primary")]})
+    return text, blocks
+
+
+def prompt_message(alert_id: int, recipient_id: int, message: Message) -> tuple[str, Blocks]:
+    """Message 2 (self-service): the prompt with Yes (primary) and No (danger) buttons."""
+    prompt = defuse(message.prompt or "")
+    actions = {
+        "type": "actions",
+        "block_id": f"dispatch-answer-{alert_id}",
+        "elements": [
+            _button(message.yes_label, YES, alert_id, "primary"),
+            _button(message.no_label, NO, alert_id, "danger"),
+        ],
+    }
+    return prompt, [_section(prompt, marker(alert_id, "prompt", recipient_id)), actions]
+
+
+def answered_prompt(
+    alert_id: int,
+    recipient_id: int,
+    message: Message,
+    answer: str,
+    by: str | None,
+    at: float,
+    issue_url: str | None,
+    timeout_minutes: float,
+) -> tuple[str, Blocks, list[dict[str, Any]]]:
+    """The prompt after the answer: buttons gone, who answered and when, and the yes/no response."""
+    prompt = defuse(message.prompt or "")
+    if answer == "yes":
+        line = f":white_check_mark: *{escape(message.yes_label)}* — answered by {mention(by or '')} {when(at)}"
+        response = message.yes_response or (f"Thanks, closed {issue_url}" if issue_url else "Thanks, noted.")
+        color, footer = GREEN, "Dispatch alert acknowledged"
+    elif answer == "no":
+        line = f":rotating_light: *{escape(message.no_label)}* — answered by {mention(by or '')} {when(at)}"
+        response = message.no_response or "Thanks, this alert has been escalated to PagerDuty."
+        color, footer = RED, "Dispatch alert escalated"
+    else:
+        line = f":alarm_clock: No answer within {timeout_minutes:g} minutes — escalated {when(at)}"
+        response = "Nobody answered in time, so this alert has been escalated to PagerDuty."
+        color, footer = RED, "Dispatch alert escalated"
+    attachment = {
+        "color": color,
+        "text": defuse(response),
+        "footer": footer,
+        "ts": int(at),
+        "fallback": f"Could not load Slack response, {message.request_id}: {answer}",
+    }
+    blocks = [_section(prompt, marker(alert_id, "prompt", recipient_id)), _context(line)]
+    label = {"yes": message.yes_label, "no": message.no_label}.get(answer)
+    summary = f"{label} (answered by {mention(by or '')})" if label else "no answer in time: escalated"
+    return f"{prompt} — {summary}", blocks, [attachment]
+
+
+def reminder(alert_id: int, recipient_id: int, message: Message, escalate_at: float) -> tuple[str, Blocks]:
+    text = (
+        f":alarm_clock: Reminder: {defuse(message.prompt or message.slack_message)} — please answer with the buttons "
+        f"above. Without an answer by {when(escalate_at)} this alert is escalated to PagerDuty."
+    )
+    return text, [_section(text, marker(alert_id, "reminder", recipient_id))]
+
+
+def fallback_note(alert_id: int, recipient_id: int, channel: str, request_id: str) -> tuple[str, Blocks]:
+    text = f"Slack user ID was missing, fell back to {channel} for requestId {escape(request_id)}"
+    return text, [_section(text, marker(alert_id, "fallback", recipient_id))]
+
+
+def delivery_error(alert_id: int, recipient_id: int, destination: str, request_id: str, error: str) -> tuple:
+    """The original's report of a failed post, to the default channel: text, blocks and the error attachment."""
+    text = f"Error sending message to `{destination}` for requestId {escape(request_id)}"
+    attachment = {"title": "Slack error message", "text": f'{{"ok": false, "error": "{escape(error)}"}}'}
+    return text, [_section(text, marker(alert_id, "delivery-error", recipient_id))], [attachment]
+
+
+def error_notice(alert_id: int, purpose: str, text: str) -> tuple[str, Blocks]:
+    return text, [_section(escape(text), marker(alert_id, purpose))]
+
+
+def state_label(alert: dict[str, Any]) -> str:
+    label = alert["state"].replace("_", " ")
+    return f"{label}: {alert['outcome']}" if alert.get("outcome") else label
+
+
+def summary_line(alert: dict[str, Any]) -> str:
+    return (
+        f"`{escape(alert['request_id'])}` {alert['type']} — {escape(state_label(alert))} — "
+        f"{escape(alert['title'][:80])} ({utc(alert['created_at'])})"
+    )
+
+
+def _recipient_name(row: dict[str, Any]) -> str:
+    return mention(row["slack_id"]) if row["slack_id"] else f"{escape(row['destination'])} (no Slack ID)"
+
+
+def status_text(alert: dict[str, Any], recipients: list[dict[str, Any]], history: list[dict[str, Any]]) -> str:
+    """`/dispatch status <requestId>`: where the alert stands, who has and has not acknowledged, and its history."""
+    lines = [f"*Dispatch `{escape(alert['request_id'])}`* — {alert['type']}, *{escape(state_label(alert))}*"]
+    lines.append(f"• Title: {escape(alert['title'])}")
+    if alert.get("issue_url"):
+        lines.append(f"• GitHub issue: {issue_link(alert['repo'], alert['issue_number'], alert['issue_url'])}")
+    if alert.get("incident_id") or alert.get("incident_url"):
+        link = alert.get("incident_url")
+        ident = escape(alert.get("incident_id") or "incident")
+        lines.append(f"• PagerDuty incident: {f'<{link}|{ident}>' if link else ident}")
+    if alert.get("answer"):
+        who = f" by {mention(alert['answered_by'])}" if alert.get("answered_by") else ""
+        lines.append(f"• Answer: {alert['answer']}{who} at {utc(alert['answered_at'])}")
+    if alert["type"] in (BROADCAST, NAG) and recipients:
+        acked = [r for r in recipients if r["acknowledged_at"]]
+        waiting = [r for r in recipients if not r["acknowledged_at"] and r["state"] != "failed" and r["slack_id"]]
+        done = ", ".join(f"{_recipient_name(r)} at {utc(r['acknowledged_at'])}" for r in acked) or "nobody yet"
+        lines.append(f"• Acknowledged ({len(acked)}/{len(recipients)}): {done}")
+        if waiting:
+            lines.append(f"• Not yet: {', '.join(_recipient_name(r) for r in waiting)}")
+    failed = [r for r in recipients if r["state"] == "failed"]
+    if failed:
+        lines.append("• Could not message: " + ", ".join(f"{_recipient_name(r)} ({r['error']})" for r in failed))
+    lines.append("*History*")
+    for entry in history[-15:]:
+        actor = f" ({mention(entry['actor'])})" if entry.get("actor") else ""
+        lines.append(f"• {utc(entry['at'])} {escape(entry['event'])}{actor}")
+    return "\n".join(lines)
