@@ -1,3 +1,5 @@
 """Status page: PagerDuty incidents tagged with a component drive Statuspage incidents."""
 
-create = None  # set to the service factory (runtime -> service) when the capability is built
+from bot.statuspage.service import create
+
+__all__ = ["create"]

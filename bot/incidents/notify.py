@@ -1,0 +1,41 @@
+"""Slack announcements of the incident sync, as outbox effects (one per change, never lost, never doubled)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlite_utils
+
+from bot.clients.common import retry_after_seconds
+from bot.clients.slack import SlackApiError, WebClient, slack_error
+from bot.outbox import GiveUp, Outbox, RetryLater
+
+log = logging.getLogger(__name__)
+
+SLACK_POST = "incidents_slack_post"
+PERMANENT_SLACK_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "missing_scope"}
+
+
+def register_slack_post(outbox: Outbox, slack: WebClient) -> None:
+    def post(payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            answer = slack.chat_postMessage(channel=payload["channel"], text=payload["text"], unfurl_links=False)
+        except SlackApiError as error:
+            code = slack_error(error)
+            if code in PERMANENT_SLACK_ERRORS:
+                log.error("cannot post to %s: %s (invite the bot or fix the setting)", payload["channel"], code)
+                raise GiveUp(code) from error
+            if code == "ratelimited":
+                raise RetryLater(code, retry_after_seconds(error.response.headers, 1.0)) from error
+            raise
+        return {"ts": answer.get("ts"), "channel": answer.get("channel")}
+
+    if SLACK_POST not in outbox.handlers:
+        outbox.register(SLACK_POST, post)
+
+
+def announce(outbox: Outbox, db: sqlite_utils.Database, key: str, channel: str | None, text: str) -> None:
+    """Queue one Slack message (no-op without a channel). `key` makes a replayed change announce once."""
+    if channel:
+        outbox.enqueue(f"slack:{key}", SLACK_POST, {"channel": channel, "text": text}, db=db)

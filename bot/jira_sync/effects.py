@@ -1,0 +1,250 @@
+"""Jira and PagerDuty writes of the Jira sync, as outbox handlers.
+
+Every write is first recorded in the echo guard (`incident_sync_writes`) so the other side's poller recognises it.
+A create remembers that it was attempted; a retry after a crash searches for the issue by its label before
+creating another. A transition missing from the workflow is reported once and not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import requests
+
+from bot.clients.jira import JIRA, JIRAError
+from bot.incidents.model import PdIncident
+from bot.incidents.notify import announce
+from bot.incidents.poller import IncidentPoller
+from bot.incidents.writes import record_write
+from bot.jira_sync import rules
+from bot.jira_sync.config import JiraConfig
+from bot.outbox import GiveUp, Outbox, RetryLater, vendor_retry_after
+from bot.slack_text import escape
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+CREATE, PRIORITY, TRANSITION, COMMENT = "jira_create", "jira_priority", "jira_transition", "jira_comment"
+PD_RESOLVE, PD_PRIORITY, PD_NOTE = "pd_resolve", "pd_priority", "pd_note"
+MISSING_TRANSITION = "missing_transition"
+
+
+def jira_failure(error: Exception) -> Exception:
+    status = getattr(error, "status_code", None)
+    if isinstance(error, JIRAError) and status in (400, 401, 403, 404, 422):
+        return GiveUp(f"Jira refused ({status}): {str(getattr(error, 'text', '') or error)[:200]}")
+    return RetryLater(f"Jira: {status or type(error).__name__}: {str(error)[:200]}", vendor_retry_after(error))
+
+
+class JiraEffects:
+    def __init__(
+        self, store: Store, outbox: Outbox, jira: JIRA, config: JiraConfig, poller: IncidentPoller, timeout: float
+    ):
+        self.settle_seconds = timeout + 2.0  # after a create whose answer was lost, wait this long for it to show up
+        self.store = store
+        self.outbox = outbox
+        self.jira = jira
+        self.config = config
+        self.poller = poller
+        for kind, handler in (
+            (CREATE, self.create),
+            (PRIORITY, self.set_priority),
+            (TRANSITION, self.transition),
+            (COMMENT, self.comment),
+            (PD_RESOLVE, self.pd_resolve),
+            (PD_PRIORITY, self.pd_priority),
+            (PD_NOTE, self.pd_note),
+        ):
+            outbox.register(kind, handler)
+
+    def _link(self, link_id: int) -> dict[str, Any]:
+        link = self.store.query_one("SELECT * FROM jira_links WHERE id = ?", [link_id])
+        if link is None:
+            raise GiveUp(f"no Jira link {link_id}")
+        return link
+
+    def _issue_key(self, link: dict[str, Any]) -> str:
+        if not link["issue_key"]:
+            if link["state"] == "creating":
+                raise RetryLater("the Jira issue is still being created", 2.0)
+            raise GiveUp("the Jira issue could not be created")
+        return str(link["issue_key"])
+
+    # --- Jira ------------------------------------------------------------------------------------
+    def create(self, payload: dict[str, Any]) -> dict[str, Any]:
+        link = self._link(int(payload["link_id"]))
+        if link["issue_key"]:
+            return {"skipped": "already created", "key": link["issue_key"]}
+        incident = PdIncident(
+            link["account"],
+            link["pd_incident_id"],
+            int(link["incident_number"] or 0),
+            link["title"] or "",
+            link["pd_status"] or "",
+            link["pd_priority"],
+            "",
+            link["service_name"] or "",
+            link["html_url"] or "",
+        )
+        try:
+            attempted = link["create_attempted_at"]
+            found = self._find_created(incident, attempted) if attempted else None
+            if found is None:
+                self.store.execute(
+                    "UPDATE jira_links SET create_attempted_at = ? WHERE id = ?", [time.time(), link["id"]]
+                )
+                fields = rules.issue_fields(self.config, incident, link["jira_priority"])
+                issue = self.jira.create_issue(fields=fields, prefetch=False)
+                found = (str(issue.key), str(issue.id))
+        except JIRAError as error:
+            failure = jira_failure(error)
+            if getattr(error, "status_code", None):  # Jira answered: nothing was made, no need to look for it
+                self.store.execute("UPDATE jira_links SET create_attempted_at = NULL WHERE id = ?", [link["id"]])
+            if isinstance(failure, GiveUp):
+                log.error("cannot create a Jira issue for PagerDuty #%s: %s", incident.number, failure)
+                self.store.execute("UPDATE jira_links SET state = 'failed' WHERE id = ?", [link["id"]])
+            raise failure from error
+        except requests.RequestException as error:
+            raise jira_failure(error) from error
+        self._store_created(link["id"], *found)
+        return {"key": found[0]}
+
+    def _find_created(self, incident: PdIncident, attempted_at: float) -> tuple[str, str] | None:
+        """After an attempt whose answer was lost, the issue may exist: find it by its label."""
+        label = rules.issue_label(incident.account, incident.number)
+        jql = f'project = "{self.config.project}" AND labels = "{label}"'
+        if self.jira.deploymentType is None:  # the search below is Cloud-only; the client skipped serverInfo
+            self.jira.deploymentType = self.jira.server_info().get("deploymentType") or "Cloud"
+        result = self.jira.enhanced_search_issues(jql, maxResults=1, fields=["labels"], json_result=True) or {}
+        issues = result.get("issues") or []
+        if issues:
+            log.info("Jira issue %s was created by an earlier attempt; adopting it", issues[0].get("key"))
+            return str(issues[0]["key"]), str(issues[0]["id"])
+        settle = attempted_at + self.settle_seconds - time.time()
+        if settle > 0:  # a create that timed out may still be landing (and search lags): look again first
+            raise RetryLater("the last create's outcome is unknown yet", settle)
+        return None
+
+    def _store_created(self, link_id: int, key: str, issue_id: str) -> None:
+        with self.store.write() as db:
+            db.conn.execute(
+                "UPDATE jira_links SET issue_key = ?, issue_id = ?, state = 'linked', linked_at = ? WHERE id = ?",
+                [key, issue_id, time.time(), link_id],
+            )
+            link = db.conn.execute("SELECT * FROM jira_links WHERE id = ?", [link_id]).fetchone()
+            record_write(db, "jira", key, "priority", link["jira_priority"])
+            if self.config.transitions.get(link["pd_status"] or ""):  # already acknowledged or resolved
+                payload = {"link_id": link_id, "pd_status": link["pd_status"]}
+                self.outbox.enqueue(f"jira:transition:{link_id}:created", TRANSITION, payload, db=db)
+            text = (
+                f":ticket: Jira <{self.config.browse_url}{key}|{key}> opened for PagerDuty "
+                f"<{link['html_url']}|#{link['incident_number']}> {escape(link['title'] or '')} "
+                f"({escape(link['pd_priority'] or 'no priority')})"
+            )
+            announce(self.outbox, db, f"jira:created:{link_id}", self.config.notify_channel, text)
+
+    def set_priority(self, payload: dict[str, Any]) -> dict[str, Any]:
+        link = self._link(int(payload["link_id"]))
+        key = self._issue_key(link)
+        priority = payload["priority"]
+        try:
+            self.jira.issue(key, fields="priority").update(fields={"priority": {"name": priority}})
+        except (JIRAError, requests.RequestException) as error:
+            raise jira_failure(error) from error
+        # Recorded once done: while this effect is pending the Jira poller leaves the issue alone anyway.
+        with self.store.write() as db:
+            record_write(db, "jira", key, "priority", priority)
+        return {"priority": priority}
+
+    def transition(self, payload: dict[str, Any]) -> dict[str, Any]:
+        link = self._link(int(payload["link_id"]))
+        key = self._issue_key(link)
+        name = self.config.transitions.get(payload["pd_status"])
+        if not name:
+            return {"skipped": "no transition configured"}
+        try:
+            status = self.jira.issue(key, fields="status").raw["fields"]["status"]
+            category = (status.get("statusCategory") or {}).get("key")
+            if status.get("name", "").lower() == name.lower() or (
+                payload["pd_status"] == "resolved" and category == "done"
+            ):
+                self._store_status(link["id"], status.get("name"), category)
+                return {"skipped": f"already {status.get('name')}"}
+            if category == "done":  # closed in Jira meanwhile: never pulled back out of done for a PagerDuty ack
+                return {"skipped": "the issue is done; the Jira poll carries that to PagerDuty"}
+            available = self.jira.transitions(key)
+            chosen = next((t for t in available if t["name"].lower() == name.lower()), None)
+            chosen = chosen or next((t for t in available if t["to"]["name"].lower() == name.lower()), None)
+            if chosen is None:
+                self._report_missing(name, key, [t["name"] for t in available])
+                return {"missing": name}
+            target = chosen["to"]
+            target_category = (target.get("statusCategory") or {}).get("key")
+            self.jira.transition_issue(key, chosen["id"])
+        except (JIRAError, requests.RequestException) as error:
+            raise jira_failure(error) from error
+        with self.store.write() as db:
+            record_write(db, "jira", key, "status", target_category)
+        self._store_status(link["id"], target.get("name"), target_category)
+        return {"status": target.get("name")}
+
+    def _store_status(self, link_id: int, status: str | None, category: str | None) -> None:
+        self.store.execute(
+            "UPDATE jira_links SET jira_status = ?, jira_category = ? WHERE id = ?", [status, category, link_id]
+        )
+
+    def _report_missing(self, name: str, key: str, available: list[str]) -> None:
+        first = not self.store.scalar(
+            "SELECT 1 FROM jira_problems WHERE kind = ? AND name = ?", [MISSING_TRANSITION, name]
+        )
+        self.store.insert_ignore(
+            "jira_problems", {"kind": MISSING_TRANSITION, "name": name, "issue_key": key, "first_seen_at": time.time()}
+        )
+        if first:  # reported once per transition name, not once per issue or per retry
+            log.warning(
+                "Jira workflow of %s has no transition %r (available: %s); fix JIRA_TRANSITIONS. Not retrying.",
+                key,
+                name,
+                ", ".join(available) or "none",
+            )
+
+    def comment(self, payload: dict[str, Any]) -> dict[str, Any]:
+        link = self._link(int(payload["link_id"]))
+        key = self._issue_key(link)
+        try:
+            comment = self.jira.add_comment(key, payload["body"])
+        except (JIRAError, requests.RequestException) as error:
+            raise jira_failure(error) from error
+        return {"comment": str(getattr(comment, "id", ""))}
+
+    # --- PagerDuty -------------------------------------------------------------------------------
+    def _account_and_ref(self, link: dict[str, Any]) -> tuple[Any, str]:
+        if link["account"] not in self.poller.accounts:
+            raise GiveUp(f"PagerDuty account {link['account']} is no longer configured")
+        return self.poller.account(link["account"]), f"{link['account']}/{link['pd_incident_id']}"
+
+    def pd_resolve(self, payload: dict[str, Any]) -> dict[str, Any]:
+        link = self._link(int(payload["link_id"]))
+        account, ref = self._account_and_ref(link)
+        changed = account.resolve(link["pd_incident_id"])
+        with self.store.write() as db:  # while this effect is pending the PagerDuty poll leaves the link alone
+            record_write(db, "pagerduty", ref, "status", "resolved")
+        return {"resolved": changed}
+
+    def pd_priority(self, payload: dict[str, Any]) -> dict[str, Any]:
+        link = self._link(int(payload["link_id"]))
+        account, ref = self._account_and_ref(link)
+        account.set_priority(link["pd_incident_id"], payload["priority"])
+        with self.store.write() as db:
+            record_write(db, "pagerduty", ref, "priority", payload["priority"])
+        return {"priority": payload["priority"]}
+
+    def pd_note(self, payload: dict[str, Any]) -> dict[str, Any]:
+        link = self._link(int(payload["link_id"]))
+        account, ref = self._account_and_ref(link)
+        with self.store.write() as db:  # before: the poll forwards notes whatever is pending, so it must know first
+            record_write(db, "pagerduty", ref, "note", payload["content"])
+        note_id = account.add_note(link["pd_incident_id"], payload["content"])
+        return {"note": note_id}

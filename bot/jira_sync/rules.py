@@ -1,0 +1,171 @@
+"""Pure rules of the Jira sync (no I/O, unit-tested): what an issue looks like, what a change on one side means
+for the other, and the JQL that polls Jira.
+
+A link row remembers the last value seen or written on each side (pd_status, pd_priority, jira_category,
+jira_priority). A side's value that differs from its remembered one is a change to carry over, unless the bot
+wrote that value itself (`own`): that is the echo guard, and it is why nothing ever bounces back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.incidents.config import DEFAULT_ACCOUNT
+from bot.incidents.model import PdIncident
+from bot.jira_sync.config import JiraConfig
+
+OwnWrite = Callable[[str, str | None], bool]  # (field, value) -> did the bot write exactly this?
+MAX_SUMMARY = 255
+
+
+def issue_label(account: str, number: int) -> str:
+    """A label with the incident number: `pagerduty-123`, or `pagerduty-<account>-123` for extra accounts."""
+    return f"pagerduty-{number}" if account == DEFAULT_ACCOUNT else f"pagerduty-{account}-{number}"
+
+
+def issue_summary(incident: PdIncident) -> str:
+    prefix = (
+        f"[PD #{incident.number}]"
+        if incident.account == DEFAULT_ACCOUNT
+        else f"[PD {incident.account} #{incident.number}]"
+    )
+    summary = " ".join(f"{prefix} {incident.title}".split())  # Jira refuses newlines in a summary
+    return summary if len(summary) <= MAX_SUMMARY else summary[: MAX_SUMMARY - 1] + "…"
+
+
+def issue_description(incident: PdIncident) -> str:
+    lines = [
+        f"PagerDuty incident #{incident.number}: {incident.title}",
+        incident.html_url,
+        "",
+        f"Service: {incident.service_name or incident.service_id}",
+        f"Priority: {incident.priority or 'none'}",
+        f"Status: {incident.status}",
+    ]
+    if incident.account != DEFAULT_ACCOUNT:
+        lines.append(f"PagerDuty account: {incident.account}")
+    lines += ["", "Opened by Switchboard; status and priority stay in sync with PagerDuty."]
+    return "\n".join(lines)
+
+
+def issue_fields(config: JiraConfig, incident: PdIncident, jira_priority: str | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "project": {"key": config.project},  # a dict, so the library does not GET the project first
+        "issuetype": {"name": config.issue_type},
+        "summary": issue_summary(incident),
+        "description": issue_description(incident),
+        "labels": [issue_label(incident.account, incident.number)],
+    }
+    if jira_priority:
+        fields["priority"] = {"name": jira_priority}
+    return fields
+
+
+def jql_since(project: str, since: float, zone: tzinfo) -> str:
+    """JQL dates have minute resolution in the API user's time zone; the caller subtracts an overlap."""
+    stamp = datetime.fromtimestamp(since, zone).strftime("%Y-%m-%d %H:%M")
+    return f'project = "{project}" AND updated >= "{stamp}" ORDER BY updated ASC'
+
+
+def jira_time(value: str | None) -> float | None:
+    """Jira's `2026-11-25T10:00:00.000+0000` as epoch seconds."""
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    except ValueError:
+        return None
+
+
+def user_zone(name: str | None) -> tzinfo:
+    try:
+        return ZoneInfo(name) if name else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+@dataclass(frozen=True)
+class IssueSnapshot:
+    key: str
+    id: str
+    status: str
+    category: str  # new | indeterminate | done
+    priority: str | None
+    updated: str
+
+    @classmethod
+    def from_api(cls, issue: dict[str, Any]) -> IssueSnapshot:
+        fields = issue.get("fields") or {}
+        status = fields.get("status") or {}
+        priority = fields.get("priority") or {}
+        return cls(
+            key=str(issue.get("key")),
+            id=str(issue.get("id")),
+            status=str(status.get("name") or ""),
+            category=str((status.get("statusCategory") or {}).get("key") or ""),
+            priority=priority.get("name") if isinstance(priority, dict) else None,
+            updated=str(fields.get("updated") or ""),
+        )
+
+
+@dataclass
+class Decision:
+    """Column updates for the link row, and effects to queue: (kind, payload extras)."""
+
+    updates: dict[str, Any] = field(default_factory=dict)
+    effects: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def pagerduty_changed(link: dict[str, Any], incident: PdIncident, config: JiraConfig, own: OwnWrite) -> Decision:
+    """PagerDuty's current state against the link: Jira priority and transitions to carry over."""
+    decision = Decision()
+    linked = bool(link.get("issue_key"))
+    if incident.priority and incident.priority != link.get("pd_priority"):
+        decision.updates["pd_priority"] = incident.priority
+        target = config.priority_map.get(incident.priority)
+        if target and target != link.get("jira_priority") and not own("priority", incident.priority):
+            decision.updates["jira_priority"] = target
+            if linked:  # otherwise the create uses the row's priority
+                decision.effects.append(("jira_priority", {"priority": target}))
+    if incident.status and incident.status != link.get("pd_status"):
+        decision.updates["pd_status"] = incident.status
+        if config.transitions.get(incident.status) and linked and not own("status", incident.status):
+            decision.effects.append(("jira_transition", {"pd_status": incident.status}))
+    return decision
+
+
+def jira_changed(link: dict[str, Any], issue: IssueSnapshot, config: JiraConfig, own: OwnWrite) -> Decision:
+    """Jira's current state against the link: resolve, note or re-prioritise the PagerDuty incident."""
+    decision = Decision(updates={"jira_updated": issue.updated, "jira_status": issue.status})
+    before = link.get("jira_category")
+    if issue.category and issue.category != before:
+        decision.updates["jira_category"] = issue.category
+        if not own("status", issue.category):
+            if issue.category == "done" and link.get("pd_status") != "resolved":
+                decision.updates["pd_status"] = "resolved"
+                decision.effects.append(("pd_resolve", {}))
+            elif before == "done" and issue.category != "done":
+                decision.effects.append(("pd_note", {"content": reopened_note(issue)}))
+    if issue.priority and issue.priority != link.get("jira_priority"):
+        decision.updates["jira_priority"] = issue.priority
+        target = config.reverse_priority_map.get(issue.priority)
+        if target and target != link.get("pd_priority") and not own("priority", issue.priority):
+            decision.updates["pd_priority"] = target
+            decision.effects.append(("pd_priority", {"priority": target}))
+    return decision
+
+
+def reopened_note(issue: IssueSnapshot) -> str:
+    return (
+        f"Jira issue {issue.key} was moved back to “{issue.status}”. A resolved PagerDuty incident cannot be "
+        "re-opened: trigger a new one if the problem is back."
+    )
+
+
+def note_comment(note: dict[str, Any]) -> str:
+    author = (note.get("user") or {}).get("summary") or "someone"
+    return f"PagerDuty note by {author}: {note.get('content') or ''}"
