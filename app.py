@@ -3,6 +3,8 @@
 python app.py              run against Slack (tokens from the environment or .env)
 python app.py sandbox      run against the built-in emulated workspace and vendors (no accounts needed)
 python app.py check        verify each configured integration with one cheap call
+python app.py oncall export|import FILE   on-call links as YAML (import shows the diff, applies it atomically)
+python app.py dispatch F   send a Dispatch alarm (MESSAGE-SPEC JSON file, - for stdin) to the running bot
 """
 
 from __future__ import annotations
@@ -66,6 +68,21 @@ def check(args: argparse.Namespace) -> int:
     return 0 if results and all(r.ok for r in results) else 1
 
 
+def dispatch(args: argparse.Namespace) -> int:
+    """Hand one Dispatch message to the running bot through SQLite (see bot/dispatch/cli.py)."""
+    from bot.dispatch.cli import run_cli
+
+    settings = load_settings()
+    configure_logging("WARNING")
+    return run_cli(args.file, settings)
+
+
+def oncall(args: argparse.Namespace) -> int:
+    from bot.oncall.cli import run_cli
+
+    return run_cli(load_settings(), args.action, args.file, dry_run=args.dry_run)
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="app.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     main.set_defaults(func=run)
@@ -76,6 +93,14 @@ def parser() -> argparse.ArgumentParser:
     box.add_argument("--no-tour", action="store_true", help="skip the scripted tour")
     box.set_defaults(func=sandbox)
     commands.add_parser("check", help="verify each configured integration").set_defaults(func=check)
+    links = commands.add_parser("oncall", help="export or import on-call links as a YAML file")
+    links.add_argument("action", choices=("export", "import"))
+    links.add_argument("file", help="the YAML file (- for stdout/stdin)")
+    links.add_argument("--dry-run", action="store_true", help="import: show the changes without applying them")
+    links.set_defaults(func=oncall)
+    alarm = commands.add_parser("dispatch", help="send a Dispatch alarm message (JSON) to the running bot")
+    alarm.add_argument("file", metavar="FILE", help="MESSAGE-SPEC JSON file, or - for standard input")
+    alarm.set_defaults(func=dispatch)
     return main
 
 

@@ -111,6 +111,10 @@ class World:
             "DATABASE_PATH": str(self.data_dir / "switchboard.db"),
             "SWITCHBOARD_ADMINS": "U0ALICE",
             "SUPPORT_CHANNELS": "C0SUPPORT",
+            "SUPPORT_ESCALATION_POLICY": "PSUPEP1",  # seeded by sandbox/scenes/support.py
+            "ZENDESK_GROUP_ID": "360100",
+            "PAGERDUTY_SERVICE_ID": "PDSPALRM",  # seeded by sandbox/scenes/dispatch.py
+            "SLACK_DEFAULT_CHANNEL": "#ops",
         }
         env.update(overrides)
         return env

@@ -26,7 +26,7 @@ def test_slash_command_round_trip_over_socket_mode(bot):
 
 def test_status_lists_capabilities_and_jobs(bot):
     text = bot.command_reply("U0BOB", "C0OPS", "/switchboard", "status")
-    assert "oncall: not part of this version yet" in text
+    assert "oncall: on" in text
     assert "housekeeping" in text
 
 
@@ -50,7 +50,7 @@ def test_home_tab_shows_capabilities_and_job_health(bot):
     view = bot.slack.home_view("U0ALICE")
     text = str(view)
     assert "Switchboard health" in text
-    assert "On-call topics and usergroups*: not part of this version yet" in text
+    assert "On-call topics and usergroups*: on" in text
     assert "*demo-sync* (on demand) — failing" in text
     assert "PagerDuty said 503" in text
     assert "*housekeeping* (every 3600s) — ok" in text and "last success" in text and "next run in" in text
