@@ -11,6 +11,7 @@ from dataclasses import dataclass
 TOPIC_LIMIT = 250  # Slack refuses longer topics
 ELLIPSIS = "..."
 NOBODY = "No one"
+PLAIN_PIPE = "\u00a6"  # `¦`: a `|` in a schedule or person name must not read as our separator
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,21 @@ def compose_prefix(schedules: list[ScheduleDuty]) -> str:
             names = clauses.setdefault((duty.who, duty.override), [])
             if schedule.name not in names:
                 names.append(schedule.name)
-    return ", ".join(
-        f"{who}{' (override)' if override else ''} is on-call for {join_names(names)}"
-        for (who, override), names in clauses.items()
+    return _inert_separators(
+        ", ".join(
+            f"{who}{' (override)' if override else ''} is on-call for {join_names(names)}"
+            for (who, override), names in clauses.items()
+        )
     )
+
+
+def _inert_separators(text: str) -> str:
+    """Our part must hold no separator: else the next split (after a human edit) would cut it in two."""
+    ours, rest = split_topic(text)
+    while ours is not None:
+        text = f"{ours}{PLAIN_PIPE}{rest}"
+        ours, rest = split_topic(text)
+    return text
 
 
 def split_topic(topic: str) -> tuple[str | None, str]:

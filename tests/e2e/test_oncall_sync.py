@@ -162,6 +162,17 @@ def test_human_topic_edits_are_learned_from_events_and_our_part_restored(world, 
     assert len(slack_calls(world, "conversations.info")) == infos  # events taught us; Slack was never asked
 
 
+def test_a_pipe_in_a_schedule_name_is_not_taken_for_the_separator_after_a_human_edit(world, bot):
+    on_call_now(world, "PTSTPRI", "Ops | Primary", ALICE)
+    oncall(bot, "link PTSTPRI")
+    ours = "<@U0ALICE> is on-call for Ops \u00a6 Primary"
+    assert world.slack.topic("C0OPS") == ours
+    world.slack.wait_for_ack(world.slack.set_topic_as("U0CAROL", "C0OPS", f"{ours} | new runbook"))
+    settle(bot)
+    assert world.slack.topic("C0OPS") == f"{ours} | new runbook"  # not cut at the name's `|` and repeated
+    assert len(slack_calls(world, "conversations.setTopic")) == 1
+
+
 def test_restart_reads_each_unknown_topic_once_and_fixes_edits_made_while_away(world, make_bot):
     channel(world, "C0TEAM", "standup at 10")
     on_call_now(world, "PTSTPRI", "Primary", ALICE)

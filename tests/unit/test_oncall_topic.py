@@ -85,3 +85,11 @@ def test_removal_takes_out_only_our_part():
     assert plan_removal("ours | edited by people", written) == "edited by people"
     assert plan_removal("someone replaced it all", written) is None
     assert plan_removal("anything", None) is None
+
+
+def test_a_pipe_in_a_name_does_not_become_our_separator():
+    prefix = compose_prefix([ScheduleDuty("Ops | Primary", (Duty("<@U1>"), Duty("Zoe|Zed")))])
+    assert prefix == "<@U1> is on-call for Ops \u00a6 Primary, Zoe\u00a6Zed is on-call for Ops \u00a6 Primary"
+    assert split_topic(prefix) == (None, prefix)
+    edited = f"{prefix} | a human edit"  # learned from a channel_topic event: our part is intact
+    assert plan_topic(prefix, edited, Written(prefix, prefix, None)) is None
