@@ -102,15 +102,30 @@ class Outbox:
         row = self.store.query_one("SELECT * FROM outbox WHERE key = ?", [key])
         return _effect(row) if row else None
 
-    def run_due(self, now: float | None = None, limit: int = 200) -> int:
-        """Perform every due effect, oldest first. Called by the `outbox` job (never concurrently)."""
-        now = time.time() if now is None else now
-        rows = self.store.query(
-            "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?", [now, limit]
-        )
+    def wake(self) -> None:
+        """Ask for a run soon: for effects enqueued inside a caller's transaction, once it has committed."""
+        self.on_enqueue()
+
+    def run_due(self, now: float | None = None, limit: int = 200, budget_seconds: float = 30.0) -> int:
+        """Perform every due effect, oldest first, including follow-ups the handlers enqueue on the way.
+
+        Called by the `outbox` job (never concurrently). A pass is bounded in time so shutdown is never held up.
+        """
+        fixed_now = now
+        deadline = time.monotonic() + budget_seconds
         done = 0
-        for row in rows:
-            done += self._perform(_effect(row))
+        tried: set[int] = set()
+        while time.monotonic() < deadline:
+            rows = self.store.query(
+                "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                [time.time() if fixed_now is None else fixed_now, limit],
+            )
+            fresh = [row for row in rows if row["id"] not in tried]  # one attempt per effect per pass
+            if not fresh:
+                return done
+            for row in fresh:
+                tried.add(row["id"])
+                done += self._perform(_effect(row))
         return done
 
     def _perform(self, effect: Effect) -> int:

@@ -90,3 +90,25 @@ def test_enqueue_joins_the_callers_transaction(store):
         outbox.enqueue("k", "post", {}, db=db)
         raise RuntimeError("the state change failed")
     assert outbox.get("k") is None
+
+
+def test_follow_ups_enqueued_by_a_handler_run_in_the_same_pass(store):
+    outbox = Outbox(store)
+    order = []
+
+    def create_ticket(payload):
+        order.append("ticket")
+        outbox.enqueue("link:1", "post_link", {"ticket": 42})
+        return {"id": 42}
+
+    def always_later(payload):
+        order.append("later")
+        raise RetryLater("not yet", seconds=0)  # due again at once, but tried once per pass
+
+    outbox.register("create_ticket", create_ticket)
+    outbox.register("post_link", lambda payload: order.append(f"link {payload['ticket']}"))
+    outbox.register("later", always_later)
+    outbox.enqueue("ticket:1", "create_ticket", {})
+    outbox.enqueue("later:1", "later", {})
+    assert outbox.run_due() == 2
+    assert order == ["ticket", "later", "link 42"]
