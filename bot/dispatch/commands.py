@@ -6,6 +6,7 @@ validation, dedupe and routing are one code path whatever the source.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -118,7 +119,16 @@ def _accepted(service: DispatchService, message: Any, user_id: str, what: str) -
     return f"Dispatch `{rid}` accepted: {what}. `/dispatch status {rid}` shows how it goes.{notes}"
 
 
-def run_command(service: DispatchService, user_id: str, user_name: str, text: str) -> str:
+def request_id_for(trigger_id: str | None) -> str:
+    """12 hex digits; derived from the command's trigger_id, so a redelivered command is the same alert, not two."""
+    if not trigger_id:
+        return secrets.token_hex(6)
+    return hashlib.sha256(trigger_id.encode()).hexdigest()[:12]
+
+
+def run_command(
+    service: DispatchService, user_id: str, user_name: str, text: str, trigger_id: str | None = None
+) -> str:
     """The ephemeral answer to `/dispatch <text>` (runs after the ack)."""
     words = text.split()
     sub = words[0].lower() if words else "help"
@@ -127,7 +137,7 @@ def run_command(service: DispatchService, user_id: str, user_name: str, text: st
     if not service.may_use(user_id):
         return "Sorry, you are not allowed to use `/dispatch` here (see DISPATCH_ALLOWED_USERS). Nothing was sent."
     rest = words[1:]
-    request_id = secrets.token_hex(6)
+    request_id = request_id_for(trigger_id)
     if sub == "status":
         return service.status(rest[0] if rest else None)
     if sub == "confirm":

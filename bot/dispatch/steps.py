@@ -117,6 +117,10 @@ class Steps:
             )
         except SlackApiError as error:
             code = slack_error(error)
+            if code == "ratelimited" or error.response.status_code == 429:
+                # Refused before anything was posted: the retry needs no history lookup (Tier 3, per recipient).
+                self.alerts.clear_attempt(key)
+                raise
             if code in TRANSIENT_SLACK or error.response.status_code >= 500:
                 raise
             self.alerts.clear_attempt(key)  # Slack answered: nothing was posted

@@ -14,4 +14,5 @@ def dispatch_command(ack: Ack, command: dict, context: BoltContext, respond: Res
         respond(f"Alarm dispatch is not running in this Switchboard ({why}).\n{HELP}")
         return
     user, name, text = command["user_id"], command.get("user_name", ""), command.get("text", "")
-    runtime.submit(lambda: respond(run_command(service, user, name, text)))
+    trigger = command.get("trigger_id")
+    runtime.submit(lambda: respond(run_command(service, user, name, text, trigger)))

@@ -478,6 +478,16 @@ def test_vendor_failures_mid_route_are_retried_without_duplicates(make_bot, worl
     assert len(incidents(bot)) == 1 and len(pd_creates(bot)) == 2
 
 
+def test_a_rate_limited_dm_is_retried_without_looking_for_an_earlier_post(make_bot, world):
+    # 429 means Slack posted nothing: the retry posts again at once instead of reading DM history (Tier 3) per user.
+    world.slack.inject_fault(r"/api/chat\.postMessage$", 429, retry_after=0, times=2)  # past the client's one retry
+    bot = dispatch_bot(make_bot)
+    rid = submit(bot, broadcast("bc-429", [{"slackId": "U0BOB"}]))
+    wait_state(bot, rid, "notified")
+    assert [m["text"] for m in dm_messages(bot, "U0BOB")] == ["Please rotate your keys (bc-429)"]
+    assert world.slack.calls("POST", r"conversations\.(history|open)$") == []
+
+
 def test_github_refusing_the_close_is_reported_to_the_user(make_bot, world):
     bot = dispatch_bot(make_bot)
     rid = submit(bot, self_service("close-fails"))

@@ -175,6 +175,19 @@ def test_dispatch_confirm_and_page_from_slack(make_bot, world):
     assert incident["title"] == "Checkout is down" and incident["service"]["id"] == ENV["PAGERDUTY_SERVICE_ID"]
 
 
+def test_a_redelivered_dispatch_command_is_routed_once(make_bot, world):
+    bot = dispatch_bot(make_bot)
+    envelope = world.slack.slash_command("U0ALICE", "C0OPS", "/dispatch", "confirm <@U0BOB|bob> did you reboot db-2?")
+    world.slack.wait_for_ack(envelope)
+    wait_prompt(bot, "U0BOB", "Can you confirm this?")
+    before = len(world.slack.responses)
+    world.slack.wait_for_ack(world.slack.redeliver(envelope))  # the same payload (same trigger_id) again
+    world.slack.wait_for(lambda: len(world.slack.responses) > before, message="the answer to the redelivery")
+    assert "was already received; it was not sent again" in world.slack.responses[before]["body"]["text"]
+    bot.runtime.scheduler.run_and_wait("outbox")
+    assert counts(bot) == (1, 0) and len(world.github.issues(REPO)) == 1 and len(dm_messages(bot, "U0BOB")) == 2
+
+
 def test_dispatch_broadcast_expands_usergroups_and_reports_status(make_bot, world):
     world.slack.add_usergroup("S0SRE", "sre", users=["U0CAROL", "U0DAVE"])
     bot = dispatch_bot(make_bot)
