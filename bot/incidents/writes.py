@@ -16,6 +16,7 @@ from bot.store import Store
 
 ECHO_SECONDS = 3600.0  # a bot write older than this is no longer a reason to ignore a change
 KEEP_SECONDS = 14 * 86400.0
+SEEN_SUFFIX = ":seen"  # rows of changes made by others (system "jira:seen", "pagerduty:seen"), not bot writes
 
 
 def record_write(db: sqlite_utils.Database, system: str, ref: str, field: str, value: str | None) -> None:
@@ -25,15 +26,22 @@ def record_write(db: sqlite_utils.Database, system: str, ref: str, field: str, v
     )
 
 
+def record_seen(db: sqlite_utils.Database, system: str, ref: str, field: str, value: str | None) -> None:
+    """Someone else changed this field: the bot's earlier writes to it are no longer a reason to ignore a change
+    (a human setting it back to a value the bot once wrote is a real change)."""
+    record_write(db, f"{system}{SEEN_SUFFIX}", ref, field, value)
+
+
 def is_own_write(source: Store | sqlite_utils.Database, system: str, ref: str, field: str, value: str | None) -> bool:
-    """True when the bot's latest write to this field was exactly this value, within ECHO_SECONDS."""
+    """True when the bot's latest write to this field was exactly this value, within ECHO_SECONDS, and nobody else
+    was seen changing the field after it."""
     row = _query_one(
         source,
-        "SELECT value, at FROM incident_sync_writes WHERE system = ? AND ref = ? AND field = ? "
+        "SELECT system, value, at FROM incident_sync_writes WHERE system IN (?, ?) AND ref = ? AND field = ? "
         "ORDER BY id DESC LIMIT 1",
-        [system, ref, field],
+        [system, f"{system}{SEEN_SUFFIX}", ref, field],
     )
-    return row is not None and row[0] == value and time.time() - row[1] < ECHO_SECONDS
+    return row is not None and row[0] == system and row[1] == value and time.time() - row[2] < ECHO_SECONDS
 
 
 def recently_written(store: Store, system: str, within: float, limit: int = 50) -> list[str]:

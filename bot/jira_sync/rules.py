@@ -118,6 +118,7 @@ class Decision:
 
     updates: dict[str, Any] = field(default_factory=dict)
     effects: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    seen: list[tuple[str, str | None]] = field(default_factory=list)  # (field, value) changed by someone else
 
 
 def pagerduty_changed(link: dict[str, Any], incident: PdIncident, config: JiraConfig, own: OwnWrite) -> Decision:
@@ -127,14 +128,18 @@ def pagerduty_changed(link: dict[str, Any], incident: PdIncident, config: JiraCo
     if incident.priority and incident.priority != link.get("pd_priority"):
         decision.updates["pd_priority"] = incident.priority
         target = config.priority_map.get(incident.priority)
-        if target and target != link.get("jira_priority") and not own("priority", incident.priority):
-            decision.updates["jira_priority"] = target
-            if linked:  # otherwise the create uses the row's priority
-                decision.effects.append(("jira_priority", {"priority": target}))
+        if not own("priority", incident.priority):
+            decision.seen.append(("priority", incident.priority))
+            if target and target != link.get("jira_priority"):
+                decision.updates["jira_priority"] = target
+                if linked:  # otherwise the create uses the row's priority
+                    decision.effects.append(("jira_priority", {"priority": target}))
     if incident.status and incident.status != link.get("pd_status"):
         decision.updates["pd_status"] = incident.status
-        if config.transitions.get(incident.status) and linked and not own("status", incident.status):
-            decision.effects.append(("jira_transition", {"pd_status": incident.status}))
+        if not own("status", incident.status):
+            decision.seen.append(("status", incident.status))
+            if config.transitions.get(incident.status) and linked:
+                decision.effects.append(("jira_transition", {"pd_status": incident.status}))
     return decision
 
 
@@ -145,6 +150,7 @@ def jira_changed(link: dict[str, Any], issue: IssueSnapshot, config: JiraConfig,
     if issue.category and issue.category != before:
         decision.updates["jira_category"] = issue.category
         if not own("status", issue.category):
+            decision.seen.append(("status", issue.category))
             if issue.category == "done" and link.get("pd_status") != "resolved":
                 decision.updates["pd_status"] = "resolved"
                 decision.effects.append(("pd_resolve", {}))
@@ -153,9 +159,11 @@ def jira_changed(link: dict[str, Any], issue: IssueSnapshot, config: JiraConfig,
     if issue.priority and issue.priority != link.get("jira_priority"):
         decision.updates["jira_priority"] = issue.priority
         target = config.reverse_priority_map.get(issue.priority)
-        if target and target != link.get("pd_priority") and not own("priority", issue.priority):
-            decision.updates["pd_priority"] = target
-            decision.effects.append(("pd_priority", {"priority": target}))
+        if not own("priority", issue.priority):
+            decision.seen.append(("priority", issue.priority))
+            if target and target != link.get("pd_priority"):
+                decision.updates["pd_priority"] = target
+                decision.effects.append(("pd_priority", {"priority": target}))
     return decision
 
 

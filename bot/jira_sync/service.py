@@ -24,7 +24,7 @@ from bot.clients.jira import build_jira
 from bot.incidents.model import PdIncident, Window
 from bot.incidents.pagerduty_api import PagerDutyAccount
 from bot.incidents.poller import shared_poller
-from bot.incidents.writes import is_own_write, recently_written
+from bot.incidents.writes import is_own_write, recently_written, record_seen
 from bot.jira_sync import rules
 from bot.jira_sync.config import load_jira_config
 from bot.jira_sync.effects import (
@@ -175,6 +175,8 @@ class JiraSyncService:
             link, incident, self.config, lambda field, value: is_own_write(db, "pagerduty", ref, field, value)
         )
         self._apply(db, link, decision)
+        for field, value in decision.seen:
+            record_seen(db, "pagerduty", ref, field, value)
 
     def _forward_notes(self, db: sqlite_utils.Database, window: Window, links: dict[str, dict[str, Any]]) -> None:
         for incident_id, notes in (window.extra.get("jira_notes") or {}).items():
@@ -237,6 +239,8 @@ class JiraSyncService:
                 )
                 changed += bool(decision.effects)
                 self._apply(db, link, decision)
+                for field, value in decision.seen:
+                    record_seen(db, "jira", issue.key, field, value)
             db.conn.execute(
                 "INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
                 "value = excluded.value, updated_at = excluded.updated_at",

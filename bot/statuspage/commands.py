@@ -58,7 +58,7 @@ class StatuspageCommands:
                 return (
                     'Usage: `/statuspage map <PagerDuty service> <component>`, e.g. `/statuspage map "Checkout" api01`'
                 )
-            return self.map(" ".join(rest[:-1]), rest[-1])
+            return self.map(" ".join(rest[:-1]), rest[-1], user_id)
         return f"I don't know `{escape(verb)}`. {HELP}"
 
     # --- status ----------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ class StatuspageCommands:
             lines.append(f"• {service} → {component}")
         return "\n".join(lines)
 
-    def map(self, service_text: str, component_text: str) -> str:
+    def map(self, service_text: str, component_text: str, user_id: str = "") -> str:
         try:
             services = self._find_services(service_text)
             components = self.service.effects.component_names(refresh=True)
@@ -139,7 +139,7 @@ class StatuspageCommands:
                 account,
                 component_id,
                 components[component_id],
-                "",
+                user_id,
                 time.time(),
             ],
         )

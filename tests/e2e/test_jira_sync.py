@@ -299,3 +299,28 @@ def test_an_issue_closed_in_jira_is_not_pulled_back_by_a_late_acknowledge(world,
     assert world.jira.issue(key)["fields"]["status"]["name"] == "Done"
     poll_jira(world, bot)
     assert pd.incident(incident["id"])["status"] == "resolved"
+
+
+def test_a_human_change_back_to_a_value_the_bot_wrote_earlier_is_carried_over(world, make_bot):
+    """The echo guard recognises the bot's latest write only until someone else changes that field."""
+    pd = world.pagerduty
+    bot = start(make_bot)
+    incident = pd.trigger_incident(SERVICE, "Login errors", priority="P1")
+    pd.acknowledge(incident["id"])
+    poll_pd(world, bot)
+    key = only_issue(world)["key"]  # created at Highest and moved to In Progress by the bot
+
+    world.jira.set_priority_as_human(key, "High", author="Carol Chen")
+    poll_jira(world, bot)
+    assert pd.incident(incident["id"])["priority"]["name"] == "P2"
+    world.jira.set_priority_as_human(key, "Highest", author="Carol Chen")  # she changes her mind
+    poll_jira(world, bot)
+    assert pd.incident(incident["id"])["priority"]["name"] == "P1"
+
+    world.jira.transition_as_human(key, "Done", author="Carol Chen")
+    poll_jira(world, bot)
+    assert pd.incident(incident["id"])["status"] == "resolved"
+    world.jira.transition_as_human(key, "In Progress", author="Carol Chen")  # back to where the bot had put it
+    poll_jira(world, bot)
+    notes = [e["summary"] for e in pd.log_entries(incident["id"]) if e["type"] == "annotate_log_entry"]
+    assert len(notes) == 1 and f"Jira issue {key} was moved back to “In Progress”" in notes[0]

@@ -46,6 +46,7 @@ def test_mapping_covers_a_service_without_tags(world: World, make_bot):
     done = bot.command_reply("U0ALICE", "C0OPS", "/statuspage", 'map "Checkout API" Website')
     assert done.startswith("Mapped PagerDuty service *Checkout API* (`PCHKOUT`, default) to Statuspage component ")
     world.statuspage.wait_for(lambda: "sp0web" in unresolved(world), 15, "the mapped component's incident")
+    assert bot.runtime.store.scalar("SELECT mapped_by FROM statuspage_mappings") == "U0ALICE"
     listed = bot.command_reply("U0BOB", "C0OPS", "/statuspage", "map")
     assert "• Checkout API (`PCHKOUT`, default) → Website (`sp0web`)" in listed
 

@@ -114,6 +114,14 @@ def test_the_bots_own_writes_never_bounce_back():
     assert jira_side.effects == [] and jira_side.updates["jira_category"] == "done"
     pd_side = rules.pagerduty_changed(link(), incident(priority="P2", status="resolved"), CONFIG, own)
     assert pd_side.effects == [] and pd_side.updates == {"pd_priority": "P2", "pd_status": "resolved"}
+    assert jira_side.seen == [] and pd_side.seen == []
+
+
+def test_changes_made_by_others_are_reported_as_seen():
+    jira_side = rules.jira_changed(link(), snapshot(category="done", priority="Low"), CONFIG, never)
+    assert jira_side.seen == [("status", "done"), ("priority", "Low")]
+    pd_side = rules.pagerduty_changed(link(), incident(priority="P2", status="acknowledged"), CONFIG, never)
+    assert pd_side.seen == [("priority", "P2"), ("status", "acknowledged")]
 
 
 def test_snapshot_and_note_text():
