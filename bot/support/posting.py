@@ -112,6 +112,11 @@ class SlackPoster:
             with self.store.write() as db:
                 self._mark_posted(db, post["id"], None, "thread forgotten")
             return
+        if thread is not None and not thread_ts and post["kind"] not in ("parent", "report"):
+            # An emailed ticket whose top-level post Slack refused: its replies must not land in the channel.
+            with self.store.write() as db:
+                self._mark_posted(db, post["id"], None, "no thread to reply in")
+            return
         try:
             if post["kind"] == "reaction":
                 if thread_ts:
@@ -150,11 +155,8 @@ class SlackPoster:
                 raise
 
     def _parent_posted(self, db: Any, thread: dict[str, Any], slack_ts: str) -> None:
-        """An emailed ticket's top-level post exists: it becomes the thread; the usual replies follow."""
+        """An emailed ticket's top-level post exists: it becomes the thread (its replies were queued with it)."""
         db.conn.execute("UPDATE support_threads SET thread_ts = ? WHERE id = ?", [slack_ts, thread["id"]])
-        self.queue_announcement(
-            db, {**thread, "thread_ts": slack_ts}, self.desk.ticket_url(thread["ticket_id"]), thread["opened_at"]
-        )
         self.outbox.enqueue(
             f"support:email-linked:{thread['id']}", "support.link_email_ticket", {"thread_id": thread["id"]}, db=db
         )

@@ -208,13 +208,15 @@ class SupportService:
         return group is not None and finding.group_id == group and finding.status in OPEN_STATUSES
 
     def _learn_names(self, audits: list[Any], threads: dict[int, dict[str, Any]]) -> None:
-        wanted = set()
-        for audit in audits:
+        wanted, ours = set(), set(threads)
+        for audit in audits:  # in order: an emailed ticket new in this page is ours for the comments after it
             for finding in audit.findings:
-                if isinstance(finding, ZendeskComment) and audit.ticket_id in threads:
+                if isinstance(finding, ZendeskComment) and audit.ticket_id in ours:
                     wanted.add(finding.author_id)
-                elif isinstance(finding, NewEmailTicket) and self._wants_email(finding) and finding.requester_id:
-                    wanted.add(finding.requester_id)
+                elif isinstance(finding, NewEmailTicket) and self._wants_email(finding):
+                    ours.add(finding.ticket_id)
+                    if finding.requester_id:
+                        wanted.add(finding.requester_id)
         missing = sorted(i for i in wanted if i and i not in self._zendesk_names)
         if missing:
             self._zendesk_names.update(self.desk.user_names(missing))
@@ -290,6 +292,8 @@ class SupportService:
             text=text,
             thread_id=row["id"],
         )
+        # Queued now, so the link and on-call notice come first in the thread, before any Zendesk comment.
+        self.poster.queue_announcement(db, dict(row), self.desk.ticket_url(ticket.ticket_id), float(at))
 
     # --- reports -----------------------------------------------------------------------------------
     def _report_clock(self) -> WeeklyTime:

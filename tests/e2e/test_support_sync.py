@@ -283,3 +283,31 @@ def test_bad_commands_get_friendly_answers(bot, world):
     assert bot.command_reply("U0ALICE", CHANNEL, "/support", "forget").startswith("Usage: `/support forget")
     answer = bot.command_reply("U0ALICE", CHANNEL, "/support", "forget not-a-link")
     assert answer == "`not-a-link` is not a Slack message link. Use *Copy link* on the thread's first message."
+
+
+def test_an_agent_answer_read_with_the_email_ticket_in_one_poll_names_the_agent(bot, world):
+    ticket = world.zendesk.create_email_ticket(
+        "Printer jammed", "The printer on floor 2 is jammed.", "pat@customer.example", "Pat Customer", group_id=GROUP_ID
+    )
+    world.zendesk.agent_comment(ticket["id"], "On my way with a screwdriver", author_id=AGENT_ID)
+    poll(bot)  # one export page holds both the new ticket and the agent's answer
+    parent = world.slack.wait_for(lambda: top_level(world), message="the emailed ticket's post")[0]
+    replies = wait_reply(world, parent["ts"], "(Zendesk)")
+    url = f"{world.zendesk.base_url}/agent/tickets/{ticket['id']}"
+    assert replies == [  # the link and who is on call first, then the answer, with the agent's name
+        f"Hello, your new support request is {url}.",
+        "📧 Primary on call: <@U0CAROL>\nℹ️ Secondary on call: <@U0DAVE>.",
+        "Zoe Zendesk (Zendesk): On my way with a screwdriver",
+    ]
+
+
+def test_replies_of_an_email_ticket_whose_post_slack_refused_stay_out_of_the_channel(bot, world):
+    world.slack.inject_fault(r"/api/chat\.postMessage$", 200, body={"ok": False, "error": "msg_blocks_too_long"})
+    world.zendesk.create_email_ticket(
+        "Refused", "A post Slack refuses", "rae@customer.example", "Rae", group_id=GROUP_ID
+    )
+    poll(bot)
+    settled(bot)
+    assert top_level(world) == []  # neither the refused post nor its link and on-call replies
+    refused = bot.runtime.store.query("SELECT error FROM support_posts WHERE posted_at IS NOT NULL ORDER BY id")
+    assert [row["error"] for row in refused] == ["msg_blocks_too_long"] + ["no thread to reply in"] * 2
