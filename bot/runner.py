@@ -7,6 +7,7 @@ import logging
 import signal
 import socket
 import threading
+import time
 from typing import Any
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -44,15 +45,22 @@ class Bot:
         log.info("connected to Slack through Socket Mode")
 
     def _close_socket(self) -> None:
-        # slack_sdk's builtin close() waits out a 3 s socket read and a 1 s queue poll before its threads
-        # notice; shutting the socket and waking the queue first makes shutdown immediate (slack_sdk 3.48).
+        # slack_sdk's builtin close() waits out a 3 s socket read and a 1 s queue poll before its threads notice.
+        # Stop the session runner's loop, wake its read by shutting the socket, and keep the session marked
+        # terminated until the runner has gone (a pass that was just starting resets the mark). slack_sdk 3.48.
         client = self.handler.client
         client.closed = True
         client.auto_reconnect_enabled = False
+        runner = client.current_session_runner
+        runner.event.set()
         sock = getattr(client.current_session, "sock", None)
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + 5
+        while runner.is_alive() and time.monotonic() < deadline:
+            client.current_session_state.terminated = True
+            runner.thread.join(0.05)
         client.message_queue.put("")
         self.handler.close()
 

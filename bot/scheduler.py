@@ -34,6 +34,7 @@ class Job:
     interval: float | None  # seconds; None = only when asked (run_at / run_now)
     lock: threading.Lock = field(default_factory=threading.Lock)
     scheduled: schedule.Job | None = None
+    started_at: float = 0.0  # when the latest run began (in memory; job_runs has the history)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class Scheduler:
     # --- running ---------------------------------------------------------------------------------
     def _run(self, job: Job, raise_errors: bool = False) -> None:
         started = self._clock()
+        job.started_at = started
         try:
             run_id = self._record_start(job.name, started)
             error: str | None = None
@@ -174,10 +176,16 @@ class Scheduler:
         due = []
         with self._lock:
             while self._one_offs and self._one_offs[0][0] <= now:
-                due.append(heapq.heappop(self._one_offs)[1])
-        for name in dict.fromkeys(due):
-            if not self.run_now(name):
-                # Busy now: try again shortly rather than lose a hand-off run.
+                due.append(heapq.heappop(self._one_offs))
+        latest: dict[str, float] = {}
+        for when, name in due:
+            latest[name] = max(when, latest.get(name, when))
+        for name, when in latest.items():
+            if self.run_now(name):
+                continue
+            # Busy. A run that began at or after the requested moment already sees what it was asked for;
+            # one that began before it may not (a hand-off): try again shortly rather than lose it.
+            if self._jobs[name].started_at < when:
                 with self._lock:
                     heapq.heappush(self._one_offs, (now + 0.5, name))
 

@@ -51,4 +51,7 @@ def play(world: World, runtime: Runtime, transcript: Transcript) -> None:
     steps = FOUNDATION + [step for scene in SCENES for step in scene.STEPS if scene.NAME in runtime.services]
     for number, step in enumerate(steps, 1):
         transcript.narrate(f"{number}. {step.title}")
-        step.run(world, runtime, transcript)
+        try:
+            step.run(world, runtime, transcript)
+        except Exception as error:  # one step that goes wrong must not end the tour (or the sandbox)
+            transcript.say(f"   (this step did not finish as scripted: {type(error).__name__}: {error})")

@@ -112,6 +112,7 @@ Handler = Callable[..., FakeResponse | dict | list | tuple]
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the default backlog of 5 refused connections when a busy bot opened several at once
 
     def __init__(self, address: tuple[str, int], service: FakeService, ssl_context: ssl.SSLContext | None):
         self.service = service
