@@ -10,7 +10,8 @@ from bot.settings import Settings
 __all__ = ["JIRA", "JIRAError", "build_jira"]
 
 
-def build_jira(settings: Settings) -> JIRA:
+def build_jira(settings: Settings, rest_api_version: str = "2") -> JIRA:
+    """REST v2 by default (plain-text bodies); "3" where only the path matters, such as /rest/api/3/search/jql."""
     retry_profile = profile(settings)
     return JIRA(
         server=settings.jira_url,
@@ -18,5 +19,5 @@ def build_jira(settings: Settings) -> JIRA:
         get_server_info=False,  # no request at construction; `check` calls myself instead
         max_retries=0 if settings.switchboard_retry_profile == "test" else retry_profile.rate_limit_retries,
         timeout=retry_profile.timeout,
-        options={"verify": requests_verify(settings)},
+        options={"verify": requests_verify(settings), "rest_api_version": rest_api_version},
     )

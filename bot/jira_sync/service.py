@@ -63,6 +63,9 @@ class JiraSyncService:
         self.outbox = runtime.outbox
         self.scheduler = runtime.scheduler
         self.jira = build_jira(runtime.settings)
+        # Searches go to /rest/api/3/search/jql (the replacement of the removed /search); the fields read
+        # back (status, priority, updated) are the same in v2 and v3, unlike bodies, which v3 wants in ADF.
+        self.searcher = build_jira(runtime.settings, rest_api_version="3")
         self.poller = shared_poller(runtime)
         self.poller.add_consumer(self)
         timeout = profile(runtime.settings).timeout
@@ -257,7 +260,7 @@ class JiraSyncService:
         issues: list[dict[str, Any]] = []
         token: str | None = None
         while True:
-            page = self.jira.enhanced_search_issues(
+            page = self.searcher.enhanced_search_issues(
                 jql,
                 nextPageToken=token,
                 maxResults=PAGE_SIZE,
@@ -272,8 +275,8 @@ class JiraSyncService:
 
     def _ensure_cloud(self) -> None:
         """`enhanced_search_issues` is Cloud-only and the client skips serverInfo at construction: ask once."""
-        if self.jira.deploymentType is None:
-            self.jira.deploymentType = self.jira.server_info().get("deploymentType") or "Cloud"
+        if self.searcher.deploymentType is None:
+            self.searcher.deploymentType = self.searcher.server_info().get("deploymentType") or "Cloud"
 
     def _user_zone(self) -> tzinfo:
         with self._zone_lock:

@@ -324,3 +324,11 @@ def test_a_human_change_back_to_a_value_the_bot_wrote_earlier_is_carried_over(wo
     poll_jira(world, bot)
     notes = [e["summary"] for e in pd.log_entries(incident["id"]) if e["type"] == "annotate_log_entry"]
     assert len(notes) == 1 and f"Jira issue {key} was moved back to “In Progress”" in notes[0]
+
+
+def test_jira_is_polled_through_the_v3_search_jql_endpoint(world, make_bot):
+    bot = start(make_bot)
+    world.jira.reset_requests()
+    poll_jira(world, bot)
+    assert world.jira.calls(None, r"^/rest/api/3/search/jql$")
+    assert not world.jira.calls(None, r"^/rest/api/2/search")
