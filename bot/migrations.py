@@ -32,9 +32,16 @@ def _outbox_and_identity(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE slack_user_cache (email TEXT PRIMARY KEY, user_id TEXT, expires_at REAL NOT NULL)")
 
 
+def _outbox_failures(db: sqlite_utils.Database) -> None:
+    # attempts counts every try; failures only errors, so a handler's "not now" never exhausts an effect.
+    db.execute("ALTER TABLE outbox ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE outbox SET failures = attempts")
+
+
 CORE: list[Migration] = [
     Migration(1, "core: state, job_runs, slack_events", _core),
     Migration(2, "core: outbox, slack_user_cache", _outbox_and_identity),
+    Migration(3, "core: outbox failures counted apart from attempts", _outbox_failures),
 ]
 
 # Version ranges: core 1-9, oncall 10-19, support 20-29, dispatch 30-39, incidents (statuspage, jira) 40-49.

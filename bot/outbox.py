@@ -46,6 +46,7 @@ class Effect:
     payload: dict[str, Any]
     state: str
     attempts: int
+    failures: int
     last_error: str | None
     result: dict[str, Any] | None
 
@@ -136,7 +137,7 @@ class Outbox:
         try:
             result = handler(effect.payload)
         except RetryLater as later:
-            self._retry(effect, str(later), later.seconds)
+            self._retry(effect, str(later), later.seconds, failed=False)
             return 0
         except GiveUp as error:
             log.error("outbox effect %s failed for good: %s", effect.key, error)
@@ -144,20 +145,24 @@ class Outbox:
             return 0
         except Exception as error:  # a vendor hiccup: back off and keep the work
             log.warning("outbox effect %s failed (attempt %d): %s", effect.key, effect.attempts + 1, error)
-            self._retry(effect, f"{type(error).__name__}: {error}", vendor_retry_after(error))
+            self._retry(effect, f"{type(error).__name__}: {error}", vendor_retry_after(error), failed=True)
             return 0
         self._finish(effect, "done", None, result)
         return 1
 
-    def _retry(self, effect: Effect, error: str, seconds: float | None) -> None:
-        attempts = effect.attempts + 1
-        if attempts >= self.max_attempts:
+    def _retry(self, effect: Effect, error: str, seconds: float | None, *, failed: bool) -> None:
+        """Try again later. Only failures count toward `max_attempts`: a handler's "not now" (RetryLater, e.g. a
+        pacing budget or a vendor's Retry-After it read itself) may be said any number of times."""
+        failures = effect.failures + (1 if failed else 0)
+        if failed and failures >= self.max_attempts:
+            self.store.execute("UPDATE outbox SET failures = ? WHERE id = ?", [failures, effect.id])
             self._finish(effect, "failed", error, None)
             return
-        wait = seconds if seconds is not None else min(self.backoff_base * 2 ** (attempts - 1), self.backoff_max)
+        backoff = min(self.backoff_base * 2 ** max(failures - 1, 0), self.backoff_max)
+        wait = seconds if seconds is not None else backoff
         self.store.execute(
-            "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-            [attempts, error[:500], time.time() + wait, effect.id],
+            "UPDATE outbox SET attempts = attempts + 1, failures = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            [failures, error[:500], time.time() + wait, effect.id],
         )
 
     def _finish(self, effect: Effect, state: str, error: str | None, result: dict[str, Any] | None) -> None:
@@ -182,6 +187,7 @@ def _effect(row: dict[str, Any]) -> Effect:
         payload=json.loads(row["payload"]),
         state=row["state"],
         attempts=row["attempts"],
+        failures=row["failures"],
         last_error=row["last_error"],
         result=json.loads(row["result"]) if row["result"] else None,
     )

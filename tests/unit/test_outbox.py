@@ -112,3 +112,16 @@ def test_follow_ups_enqueued_by_a_handler_run_in_the_same_pass(store):
     outbox.enqueue("later:1", "later", {})
     assert outbox.run_due() == 2
     assert order == ["ticket", "later", "link 42"]
+
+
+def test_not_now_never_exhausts_an_effect_but_failures_do(store):
+    outbox = Outbox(store, max_attempts=3)
+    outbox.register("paced", lambda payload: (_ for _ in ()).throw(RetryLater("creation budget spent", seconds=0)))
+    outbox.register("broken", lambda payload: (_ for _ in ()).throw(ConnectionError("refused")))
+    outbox.enqueue("paced", "paced", {})
+    outbox.enqueue("broken", "broken", {})
+    for _ in range(5):
+        outbox.run_due(now=time.time() + 10_000)
+    paced, broken = outbox.get("paced"), outbox.get("broken")
+    assert paced.state == "pending" and paced.attempts == 5 and paced.failures == 0
+    assert broken.state == "failed" and broken.failures == 3 and broken.attempts == 3
