@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.clients.pagerduty import build_rest_client
 from bot.clients.slack import SlackApiError, slack_error
-from bot.outbox import Outbox
+from bot.outbox import Outbox, RetryLater
 from bot.support import records
 from bot.support.config import SupportConfig
 from bot.support.desk import ZendeskDesk
@@ -99,9 +99,11 @@ class SlackPoster:
         )
 
     def _pace(self, channel: str) -> None:
+        """Slack allows about one post per second per channel. Waiting is the outbox's job (RetryLater does not
+        use up the effect's attempts), so a burst here never holds up other capabilities' effects."""
         wait = self._last_post.get(channel, 0.0) + self.pace_seconds - time.monotonic()
         if wait > 0:
-            time.sleep(wait)
+            raise RetryLater(f"pacing posts to {channel}", seconds=wait)
         self._last_post[channel] = time.monotonic()
 
     def _send_post(self, post: dict[str, Any]) -> None:

@@ -165,3 +165,21 @@ def test_a_bad_support_setting_stops_startup_with_one_line(world):
     result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("switchboard: SUPPORT_OFFICE_HOURS: expected days, hours")
+
+
+def test_paced_posts_wait_in_the_outbox_and_keep_their_order(bot, world):
+    """Slack's one post per second per channel: the wait is a RetryLater, so nothing sleeps in the outbox job."""
+    bot.runtime.services["support"].poster.pace_seconds = 1.0
+    ts, _ = open_request(world, "Printer on fire")  # link, then the on-call notice, one second apart
+    replies = wait_reply(world, ts, "Primary on call")
+    assert "your new support request is" in replies[0] and "Primary on call" in replies[1]
+    paced = bot.runtime.store.query("SELECT key FROM outbox WHERE last_error = 'pacing posts to C0SUPPORT'")
+    assert paced  # the second post had to wait its turn: a "not now", not a failure
+    world.slack.wait_for(
+        lambda: bot.runtime.store.scalar(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'support.post' AND (state != 'done' OR failures > 0)"
+        )
+        == 0,
+        message="every post effect done without a failure",
+    )
+    assert len(bot_replies(world, ts)) == 2
