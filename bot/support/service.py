@@ -127,27 +127,16 @@ class SupportService:
                 text = help_text(url, self.config.resolve_status)
                 common = {"channel": message.channel, "thread_id": thread["id"]}
                 records.queue_post(db, self.runtime.outbox, source=f"help:{source}", kind="text", text=text, **common)
-            elif command == "resolve":
-                payload = self._payload(message, edited=False)
+            else:  # `resolve` solves the ticket; anything else becomes a comment
+                kind, prefix = ("solve", "solve") if command == "resolve" else ("comment", "reply")
                 records.queue_forward(
                     db,
                     self.runtime.outbox,
-                    source=f"solve:{source}",
+                    source=f"{prefix}:{source}",
                     thread_id=thread["id"],
-                    kind="solve",
+                    kind=kind,
                     slack_ts=message.ts,
-                    payload=payload,
-                )
-            else:
-                payload = self._payload(message, edited=False)
-                records.queue_forward(
-                    db,
-                    self.runtime.outbox,
-                    source=f"reply:{source}",
-                    thread_id=thread["id"],
-                    kind="comment",
-                    slack_ts=message.ts,
-                    payload=payload,
+                    payload=self._payload(message, edited=False),
                 )
 
     def _edit(self, message: Inbound) -> None:
