@@ -25,7 +25,8 @@ def configure_logging(level: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.runner import Bot, stop_on_signals, wait_until_stopped
-    from bot.runtime import StartupError, create_app
+    from bot.runtime import StartupError
+    from bot.wiring import build
 
     settings = load_settings()
     configure_logging(settings.log_level)
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     stop_on_signals(stop)
     try:
-        bot = Bot(create_app(settings))
+        bot = Bot(build(settings))
         bot.start()
     except StartupError as error:
         print(f"switchboard: {error}", file=sys.stderr)
@@ -71,16 +72,19 @@ def check(args: argparse.Namespace) -> int:
 def dispatch(args: argparse.Namespace) -> int:
     """Hand one Dispatch message to the running bot through SQLite (see bot/dispatch/cli.py)."""
     from bot.dispatch.cli import run_cli
+    from bot.wiring import open_store, spec
 
     settings = load_settings()
     configure_logging("WARNING")
-    return run_cli(args.file, settings)
+    return run_cli(args.file, settings, lambda: open_store(settings), spec("dispatch").missing(settings))
 
 
 def oncall(args: argparse.Namespace) -> int:
     from bot.oncall.cli import run_cli
+    from bot.wiring import open_store
 
-    return run_cli(load_settings(), args.action, args.file, dry_run=args.dry_run)
+    settings = load_settings()
+    return run_cli(settings, lambda: open_store(settings), args.action, args.file, dry_run=args.dry_run)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -14,8 +14,8 @@ import threading
 import time
 from pathlib import Path
 
-from bot.migrations import MIGRATIONS
 from bot.store import Store
+from bot.wiring import MIGRATIONS
 from sandbox.world import World
 from tests.e2e.harness import BotUnderTest
 

@@ -37,10 +37,10 @@ def counts(fakes: dict[str, FakeService]) -> dict[str, int]:
 def cycle(world: World, bot: BotUnderTest, fakes: dict[str, FakeService]) -> tuple[dict[str, int], float]:
     before = counts(fakes)
     started = time.perf_counter()
-    bot.runtime.scheduler.run_and_wait("incidents_poll", timeout=600)
+    bot.runtime.scheduler.run_and_wait("incidents.poll", timeout=600)
     store = bot.runtime.store
     world.jira.wait_for(lambda: not store.scalar("SELECT COUNT(*) FROM outbox WHERE state='pending'"), 600, "drain")
-    bot.runtime.scheduler.run_and_wait("jira_poll", timeout=600)
+    bot.runtime.scheduler.run_and_wait("jira_sync.poll", timeout=600)
     world.jira.wait_for(lambda: not store.scalar("SELECT COUNT(*) FROM outbox WHERE state='pending'"), 600, "drain")
     elapsed = time.perf_counter() - started
     after = counts(fakes)
@@ -75,7 +75,9 @@ def run(size: int) -> None:
         try:
             # Cycle 1 is the poll every job makes at start: everything is new.
             store = bot.runtime.store
-            world.jira.wait_for(lambda: finished(bot, "incidents_poll") and finished(bot, "jira_poll"), 600, "start")
+            world.jira.wait_for(
+                lambda: finished(bot, "incidents.poll") and finished(bot, "jira_sync.poll"), 600, "start"
+            )
             world.jira.wait_for(lambda: not store.scalar("SELECT COUNT(*) FROM outbox WHERE state='pending'"), 600, "")
             report("cold  ", counts(fakes), time.perf_counter() - started)
             report("steady", *cycle(world, bot, fakes))

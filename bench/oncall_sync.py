@@ -74,7 +74,7 @@ def cycle(bot: BotUnderTest, world: World) -> tuple[collections.Counter[str], fl
     world.slack.reset_requests()
     world.pagerduty.reset_requests()
     started = time.perf_counter()
-    bot.runtime.scheduler.run_and_wait("oncall-sync")
+    bot.runtime.scheduler.run_and_wait("oncall.sync")
     return counts(world.pagerduty, world.slack), time.perf_counter() - started
 
 
@@ -98,7 +98,7 @@ def drain_writes(bot: BotUnderTest, world: World, clock: SimulatedClock) -> str:
     made: list[tuple[float, str]] = []  # (simulated time, Slack method) of every call
     while writer.waiting():
         before = len(world.slack.requests)
-        bot.runtime.scheduler.run_and_wait("oncall-write")
+        bot.runtime.scheduler.run_and_wait("oncall.write")
         made += [(clock.now, r.path.rsplit("/", 1)[-1]) for r in world.slack.requests[before:]]
         free = [w.free_at() for w in writer.windows.values() if w.free_at() > clock.now]
         clock.now = min(free) if free else clock.now + 1.0
@@ -120,7 +120,7 @@ def bench(links: int, people: int, latency: float) -> None:
         bot = BotUnderTest(world, ONCALL_SYNC_MINUTES="1440", **off)  # only on-call runs: its calls alone count
         store = bot.runtime.store
         finished = "SELECT COUNT(*) FROM job_runs WHERE job = ? AND finished_at IS NOT NULL"
-        world.slack.wait_for(lambda: all(store.scalar(finished, [job]) for job in ("oncall-sync", "oncall-write")))
+        world.slack.wait_for(lambda: all(store.scalar(finished, [job]) for job in ("oncall.sync", "oncall.write")))
         service = bot.runtime.services["oncall"]
         clock = SimulatedClock()
         service.writer = SlackWriter(bot.runtime.store, bot.runtime.slack, clock=clock)
@@ -148,7 +148,7 @@ def bench(links: int, people: int, latency: float) -> None:
         print(f"after a restart: {describe(calls)}, {seconds:.2f} s")
         print(f"  topic reads: {drain_writes(bot, world, clock)}")
         print(f"original tool: about {5 * links} calls every 5 minutes (≈5 per link per run), changed or not")
-        state = json.loads(bot.runtime.store.get_state("oncall:last_sync") or "{}")
+        state = json.loads(bot.runtime.store.get_state("oncall.last_sync") or "{}")
         assert state.get("error") is None, state
         bot.stop()
 

@@ -136,14 +136,14 @@ def comment_latency(world: World, bot: BotUnderTest, arrivals: Arrivals, open_ti
     chosen = random.sample([r["ticket_id"] for r in rows], comments)
     needles = [f"bench comment {open_tickets}-{ticket_id}" for ticket_id in chosen]
     arrivals.expect(needles)
-    bot.runtime.scheduler.run_and_wait("support-poll")  # start from a quiet cursor
+    bot.runtime.scheduler.run_and_wait("support.poll")  # start from a quiet cursor
     written: dict[str, float] = {}
     for ticket_id, needle in zip(chosen, needles, strict=True):
         world.zendesk.agent_comment(ticket_id, needle, author_id=AGENT_ID)
         written[needle] = time.perf_counter()
     before = len(world.zendesk.calls())
     poll_started = time.perf_counter()
-    bot.runtime.scheduler.run_and_wait("support-poll")
+    bot.runtime.scheduler.run_and_wait("support.poll")
     poll_ms = (time.perf_counter() - poll_started) * 1000
     requests = world.zendesk.calls()[before:]
     seen = arrivals.wait(needles, timeout=120)

@@ -6,31 +6,15 @@ import logging
 import time
 from typing import Any
 
-from bot.capabilities import describe
+from bot.capability import CapabilityService, CapabilityState
 from bot.clients.slack import SlackApiError, WebClient, slack_error
+from bot.outbox import Outbox
 from bot.scheduler import JobStatus, Scheduler
 from bot.settings import Settings
 from bot.store import Store
+from bot.text import ago
 
 log = logging.getLogger(__name__)
-
-
-def ago(ts: float | None, now: float | None = None) -> str:
-    """'3m ago' / 'in 2m' / 'never' — short enough for a Block Kit context line."""
-    if ts is None:
-        return "never"
-    delta = (now or time.time()) - ts
-    future = delta < 0
-    delta = abs(delta)
-    if delta < 60:
-        text = f"{int(delta)}s"
-    elif delta < 3600:
-        text = f"{int(delta // 60)}m"
-    elif delta < 86400:
-        text = f"{int(delta // 3600)}h"
-    else:
-        text = f"{int(delta // 86400)}d"
-    return f"in {text}" if future else f"{text} ago"
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -64,8 +48,9 @@ class HomeService:
         self.store = store
         self.scheduler = scheduler
         self.slack = slack
-        self.services: dict[str, Any] = {}
-        self.outbox: Any = None
+        self.capabilities: list[CapabilityState] = []  # filled in by bot/wiring.py
+        self.services: dict[str, CapabilityService] = {}
+        self.outbox: Outbox | None = None
 
     def counts(self) -> dict[str, dict[str, int]]:
         counts = {
@@ -89,10 +74,9 @@ class HomeService:
             _context(f"Updated {stamp}"),
             _section("*Capabilities*"),
         ]
-        for capability in self.settings.capabilities():
-            running, why = describe(capability)
-            mark = ":large_green_circle:" if running else ":white_circle:"
-            blocks.append(_context(f"{mark} *{capability.title}*: {why}"))
+        for capability in self.capabilities:
+            mark = ":large_green_circle:" if capability.running else ":white_circle:"
+            blocks.append(_context(f"{mark} *{capability.title}*: {capability.why}"))
         blocks += [{"type": "divider"}, _section("*Scheduled jobs*")]
         jobs = self.scheduler.status()
         blocks += [_context(job_line(job, now)) for job in jobs] or [_context("No jobs: no capability is on.")]

@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass
 
 from bot.clients.slack import SlackApiError, WebClient, slack_error
-from bot.slack_text import escape, mention
 from bot.store import Store
+from bot.text import escape, mention
 
 log = logging.getLogger(__name__)
 

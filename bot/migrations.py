@@ -1,14 +1,17 @@
-"""Every schema step, in order. A capability adds its tables by appending a Migration with the next version."""
+"""The foundation's schema steps, and the helper capabilities use to rename their stored identifiers.
+
+Capabilities declare their own migrations in their spec; `bot/wiring.py` collects them all. Version ranges:
+core 1-9, oncall 10-19, support 20-29, dispatch 30-39, the incident poller and its consumers 40-49
+(statuspage 41 and 44, jira_sync 42 and 45).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import sqlite_utils
 
-from bot.dispatch.schema import MIGRATIONS as DISPATCH
-from bot.incidents.schema import MIGRATIONS as INCIDENTS
-from bot.oncall.schema import MIGRATIONS as ONCALL
 from bot.store import Migration
-from bot.support.schema import MIGRATIONS as SUPPORT
 
 
 def _core(db: sqlite_utils.Database) -> None:
@@ -38,13 +41,38 @@ def _outbox_failures(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE outbox SET failures = attempts")
 
 
-CORE: list[Migration] = [
+def rename_identifiers(
+    *,
+    jobs: Mapping[str, str] = {},
+    kinds: Mapping[str, str] = {},
+    state: Mapping[str, str] = {},
+    state_prefixes: Mapping[str, str] = {},
+) -> Callable[[sqlite_utils.Database], None]:
+    """A migration step renaming stored job names (job history), outbox kinds (pending effects keep running under
+    the new handler) and state keys (cursors keep their values). Idempotency keys are left as they are, so an
+    effect recorded before the rename still dedupes one recorded after it."""
+
+    def apply(db: sqlite_utils.Database) -> None:
+        conn = db.conn
+        conn.executemany("UPDATE job_runs SET job = ? WHERE job = ?", [(new, old) for old, new in jobs.items()])
+        conn.executemany("UPDATE outbox SET kind = ? WHERE kind = ?", [(new, old) for old, new in kinds.items()])
+        conn.executemany("UPDATE state SET key = ? WHERE key = ?", [(new, old) for old, new in state.items()])
+        for old, new in state_prefixes.items():
+            conn.execute(
+                "UPDATE state SET key = ? || substr(key, ?) WHERE substr(key, 1, ?) = ?",
+                [new, len(old) + 1, len(old), old],
+            )
+
+    return apply
+
+
+MIGRATIONS: list[Migration] = [
     Migration(1, "core: state, job_runs, slack_events", _core),
     Migration(2, "core: outbox, slack_user_cache", _outbox_and_identity),
     Migration(3, "core: outbox failures counted apart from attempts", _outbox_failures),
+    Migration(
+        4,
+        "core: job names core.<name>",
+        rename_identifiers(jobs={"housekeeping": "core.housekeeping", "outbox": "core.outbox"}),
+    ),
 ]
-
-# Version ranges: core 1-9, oncall 10-19, support 20-29, dispatch 30-39, incidents (statuspage, jira) 40-49.
-MIGRATIONS: list[Migration] = sorted(
-    CORE + ONCALL + SUPPORT + DISPATCH + INCIDENTS, key=lambda migration: migration.version
-)

@@ -23,6 +23,8 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+OUTBOX_JOB = "core.outbox"  # the scheduler job that performs due effects
+
 Handler = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 

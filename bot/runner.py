@@ -10,8 +10,7 @@ import threading
 import time
 from typing import Any
 
-from slack_bolt.adapter.socket_mode import SocketModeHandler
-
+from bot.clients.slack import SocketModeHandler
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -23,7 +22,7 @@ class Bot:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         # The ping interval is also how soon a dead socket is noticed and replaced; tests don't wait 10 s for it.
-        ping_interval = 1.0 if runtime.settings.switchboard_retry_profile == "test" else 10.0
+        ping_interval = runtime.settings.retry_profile.socket_ping_interval
         self.handler = SocketModeHandler(
             runtime.app, app_token=runtime.settings.slack_app_token, concurrency=10, ping_interval=ping_interval
         )

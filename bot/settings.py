@@ -1,5 +1,8 @@
-"""Settings from the environment and `.env`: every name, its default and what it must look like, in one table.
+"""Settings from the environment and `.env`, and the one parser of every declared setting.
 
+Every setting is declared once as a `Setting` (name, default, parser, help, secret, capability): the foundation's
+in `CORE` below, each capability's in its own `config.py`, listed by its spec. `Settings.read(setting)` parses a
+declared value; `docs/settings.md` is generated from the declarations (`python -m bot.settings_doc`).
 Secrets live only here (in memory) and are never logged or stored in SQLite; `Settings.__repr__` hides them.
 """
 
@@ -22,7 +25,7 @@ class SettingsError(ValueError):
     """A setting is malformed; the message names it and what is expected."""
 
 
-def _url(name: str, value: str) -> str:
+def parse_url(name: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(f"{name} must be an http(s) URL such as https://example.com, got {value!r}")
@@ -33,38 +36,38 @@ def _url(name: str, value: str) -> str:
     return value.rstrip("/")
 
 
-def _int(name: str, value: str) -> int:
+def parse_int(name: str, value: str) -> int:
     if not re.fullmatch(r"\d+", value.strip()):
         raise SettingsError(f"{name} must be a whole number, got {value!r}")
     return int(value)
 
 
-def _port(name: str, value: str) -> int:
-    port = _int(name, value)
+def parse_port(name: str, value: str) -> int:
+    port = parse_int(name, value)
     if not 0 < port < 65536:
         raise SettingsError(f"{name} must be a TCP port between 1 and 65535, got {value!r}")
     return port
 
 
-def _repo(name: str, value: str) -> str:
+def parse_repo(name: str, value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", value.strip()):
         raise SettingsError(f"{name} must be owner/name, such as acme/alerts, got {value!r}")
     return value.strip()
 
 
-def _csv(name: str, value: str) -> tuple[str, ...]:
+def parse_csv(name: str, value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
-def _slack_ids(name: str, value: str) -> tuple[str, ...]:
-    ids = _csv(name, value)
+def parse_slack_ids(name: str, value: str) -> tuple[str, ...]:
+    ids = parse_csv(name, value)
     for item in ids:
         if not re.fullmatch(r"[UWCGSDB][A-Z0-9]{2,}", item):
             raise SettingsError(f"{name} must be comma-separated Slack IDs such as U012ABCDEF, got {item!r}")
     return ids
 
 
-def _bool(name: str, value: str) -> bool:
+def parse_bool(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
@@ -73,7 +76,7 @@ def _bool(name: str, value: str) -> bool:
     raise SettingsError(f"{name} must be true or false, got {value!r}")
 
 
-def _choice(*choices: str) -> Callable[[str, str], str]:
+def choice(*choices: str) -> Callable[[str, str], str]:
     def parse(name: str, value: str) -> str:
         if value not in choices:
             raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
@@ -82,89 +85,114 @@ def _choice(*choices: str) -> Callable[[str, str], str]:
     return parse
 
 
-def _text(name: str, value: str) -> str:
+def parse_text(name: str, value: str) -> str:
     return value.strip()
 
 
 @dataclass(frozen=True)
-class Spec:
-    """One setting: its environment name, default, parser, whether it is secret, and what it is for."""
+class RetryProfile:
+    """Every timing that differs between production and the test suite, in one place (SWITCHBOARD_RETRY_PROFILE)."""
+
+    timeout: float  # one vendor request
+    rate_limit_retries: int  # in-call retries after a 429
+    max_wait: float  # cap on one in-call Retry-After sleep; longer waits go back to the caller as "retry later"
+    network_retries: int  # re-sends of a request that never reached the vendor (connection errors)
+    library_retries: int  # retries a vendor library makes by itself (Jira's on 429/503, GitHub's on GETs)
+    pacing: float  # multiplier on the gaps kept between requests to respect vendors' rate limits (0 = none)
+    outbox_backoff_base: float  # first backoff of a failed outbox effect; doubles per failure
+    socket_ping_interval: float  # Socket Mode ping: also how soon a dead connection is noticed
+
+
+MAX_RETRY_AFTER_SECONDS = 60.0  # no client sleeps longer than this inside one request
+
+RETRY_PROFILES = {
+    "production": RetryProfile(
+        timeout=20.0,
+        rate_limit_retries=3,
+        max_wait=MAX_RETRY_AFTER_SECONDS,
+        network_retries=2,
+        library_retries=3,
+        pacing=1.0,
+        outbox_backoff_base=2.0,
+        socket_ping_interval=10.0,
+    ),
+    "test": RetryProfile(
+        timeout=5.0,
+        rate_limit_retries=1,
+        max_wait=0.2,
+        network_retries=0,
+        library_retries=0,
+        pacing=0.0,
+        outbox_backoff_base=0.05,
+        socket_ping_interval=1.0,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its environment name, default, parser, what it is for, whether it is secret, whose it is.
+
+    A name ending in `_<NAME>` is a family (`PAGERDUTY_ACCOUNT_<NAME>`): `Settings.read_family` returns each member.
+    """
 
     name: str
     default: str | None
     parse: Callable[[str, str], Any]
     help: str
     secret: bool = False
+    capability: str = "core"
+
+    @property
+    def is_family(self) -> bool:
+        return self.name.endswith("_<NAME>")
 
 
-SPECS: tuple[Spec, ...] = (
-    Spec("SLACK_BOT_TOKEN", None, _text, "Bot token (xoxb-…) of the Slack app", secret=True),
-    Spec("SLACK_APP_TOKEN", None, _text, "App-level token (xapp-…, scope connections:write) for Socket Mode", True),
-    Spec("SLACK_API_URL", "https://slack.com/api/", _url, "Slack Web API base URL"),
-    Spec("PAGERDUTY_API_TOKEN", None, _text, "PagerDuty REST API key", secret=True),
-    Spec("PAGERDUTY_FROM_EMAIL", None, _text, "Email of a PagerDuty user, sent as `From` on incident writes"),
-    Spec("PAGERDUTY_API_URL", "https://api.pagerduty.com", _url, "PagerDuty REST API base URL (EU: api.eu…)"),
-    Spec("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com", _url, "PagerDuty Events API v2 base URL"),
-    Spec("ZENDESK_SUBDOMAIN", None, _text, "Zendesk subdomain (acme for acme.zendesk.com)"),
-    Spec("ZENDESK_EMAIL", None, _text, "Email of the Zendesk agent the bot acts as"),
-    Spec("ZENDESK_API_TOKEN", None, _text, "Zendesk API token", secret=True),
-    Spec("ZENDESK_URL", None, _url, "Zendesk base URL; default https://<subdomain>.zendesk.com"),
-    Spec("GITHUB_TOKEN", None, _text, "GitHub token for the Dispatch audit issues", secret=True),
-    Spec("GITHUB_REPO", None, _repo, "Default repository (owner/name) for Dispatch audit issues"),
-    Spec("GITHUB_API_URL", "https://api.github.com", _url, "GitHub API base URL (Enterprise: https://host/api/v3)"),
-    Spec("JIRA_URL", None, _url, "Jira site URL, such as https://acme.atlassian.net"),
-    Spec("JIRA_EMAIL", None, _text, "Email of the Jira user the bot acts as"),
-    Spec("JIRA_API_TOKEN", None, _text, "Jira API token", secret=True),
-    Spec("JIRA_PROJECT", None, _text, "Jira project key for incident issues, such as OPS"),
-    Spec("STATUSPAGE_API_KEY", None, _text, "Statuspage API key", secret=True),
-    Spec("STATUSPAGE_PAGE_ID", None, _text, "Statuspage page ID"),
-    Spec("STATUSPAGE_API_URL", "https://api.statuspage.io/v1", _url, "Statuspage API base URL"),
-    Spec("DATABASE_PATH", "data/switchboard.db", _text, "SQLite file holding all state (relative to the checkout)"),
-    Spec(
+CORE: tuple[Setting, ...] = (
+    Setting("SLACK_BOT_TOKEN", None, parse_text, "Bot token (xoxb-…) of the Slack app", secret=True),
+    Setting(
+        "SLACK_APP_TOKEN", None, parse_text, "App-level token (xapp-…, scope connections:write) for Socket Mode", True
+    ),
+    Setting("SLACK_API_URL", "https://slack.com/api/", parse_url, "Slack Web API base URL"),
+    Setting("PAGERDUTY_API_TOKEN", None, parse_text, "PagerDuty REST API key", secret=True),
+    Setting("PAGERDUTY_FROM_EMAIL", None, parse_text, "Email of a PagerDuty user, sent as `From` on incident writes"),
+    Setting("PAGERDUTY_API_URL", "https://api.pagerduty.com", parse_url, "PagerDuty REST API base URL (EU: api.eu…)"),
+    Setting("ZENDESK_SUBDOMAIN", None, parse_text, "Zendesk subdomain (acme for acme.zendesk.com)"),
+    Setting("ZENDESK_EMAIL", None, parse_text, "Email of the Zendesk agent the bot acts as"),
+    Setting("ZENDESK_API_TOKEN", None, parse_text, "Zendesk API token", secret=True),
+    Setting("ZENDESK_URL", None, parse_url, "Zendesk base URL; default https://<subdomain>.zendesk.com"),
+    Setting("GITHUB_TOKEN", None, parse_text, "GitHub token for the Dispatch audit issues", secret=True),
+    Setting("GITHUB_REPO", None, parse_repo, "Default repository (owner/name) for Dispatch audit issues"),
+    Setting(
+        "GITHUB_API_URL", "https://api.github.com", parse_url, "GitHub API base URL (Enterprise: https://host/api/v3)"
+    ),
+    Setting("JIRA_URL", None, parse_url, "Jira site URL, such as https://acme.atlassian.net"),
+    Setting("JIRA_EMAIL", None, parse_text, "Email of the Jira user the bot acts as"),
+    Setting("JIRA_API_TOKEN", None, parse_text, "Jira API token", secret=True),
+    Setting("JIRA_PROJECT", None, parse_text, "Jira project key for incident issues, such as OPS"),
+    Setting("STATUSPAGE_API_KEY", None, parse_text, "Statuspage API key", secret=True),
+    Setting("STATUSPAGE_PAGE_ID", None, parse_text, "Statuspage page ID"),
+    Setting("STATUSPAGE_API_URL", "https://api.statuspage.io/v1", parse_url, "Statuspage API base URL"),
+    Setting(
+        "DATABASE_PATH", "data/switchboard.db", parse_text, "SQLite file holding all state (relative to the checkout)"
+    ),
+    Setting(
         "SWITCHBOARD_ADMINS",
         "",
-        _slack_ids,
+        parse_slack_ids,
         "Slack user IDs allowed to change configuration (workspace admins and owners always may)",
     ),
-    Spec(
+    Setting(
         "SWITCHBOARD_RETRY_PROFILE",
         "production",
-        _choice("production", "test"),
+        choice("production", "test"),
         "Vendor client timeouts and retries: production, or test (short timeouts, no waiting)",
     ),
-    Spec("LOG_LEVEL", "INFO", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "Log level"),
-    Spec("SSL_CERT_FILE", None, _text, "Custom certificate authority bundle for every vendor client"),
-    Spec("REQUESTS_CA_BUNDLE", None, _text, "Same as SSL_CERT_FILE (used when SSL_CERT_FILE is unset)"),
+    Setting("LOG_LEVEL", "INFO", choice("DEBUG", "INFO", "WARNING", "ERROR"), "Log level"),
+    Setting("SSL_CERT_FILE", None, parse_text, "Custom certificate authority bundle for every vendor client"),
+    Setting("REQUESTS_CA_BUNDLE", None, parse_text, "Same as SSL_CERT_FILE (used when SSL_CERT_FILE is unset)"),
 )
-SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
-
-
-@dataclass(frozen=True)
-class Capability:
-    """A capability is on when every setting it needs is present."""
-
-    name: str
-    title: str
-    needs: tuple[str, ...]
-    on: bool = False
-    missing: tuple[str, ...] = ()
-
-
-CAPABILITY_NEEDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("oncall", "On-call topics and usergroups", ("PAGERDUTY_API_TOKEN",)),
-    ("dispatch", "Alarm dispatch", ("GITHUB_TOKEN", "GITHUB_REPO", "PAGERDUTY_API_TOKEN", "PAGERDUTY_FROM_EMAIL")),
-    (
-        "support",
-        "Support desk (Zendesk)",
-        ("ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN", "SUPPORT_CHANNELS"),
-    ),
-    ("statuspage", "Status page", ("PAGERDUTY_API_TOKEN", "STATUSPAGE_API_KEY", "STATUSPAGE_PAGE_ID")),
-    (
-        "jira_sync",
-        "Jira sync",
-        ("PAGERDUTY_API_TOKEN", "PAGERDUTY_FROM_EMAIL", "JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PROJECT"),
-    ),
-)
+CORE_BY_NAME = {setting.name: setting for setting in CORE}
 
 
 @dataclass(frozen=True)
@@ -182,7 +210,7 @@ class Settings:
         raise AttributeError(item)
 
     def __repr__(self) -> str:
-        shown = {k: ("***" if SPECS_BY_NAME[k].secret and v else v) for k, v in self.values.items()}
+        shown = {k: ("***" if CORE_BY_NAME[k].secret and v else v) for k, v in self.values.items()}
         return f"Settings({shown})"
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -202,6 +230,10 @@ class Settings:
         return f"https://{self.zendesk_subdomain}.zendesk.com" if self.zendesk_subdomain else None
 
     @property
+    def retry_profile(self) -> RetryProfile:
+        return RETRY_PROFILES[self.switchboard_retry_profile]
+
+    @property
     def ca_bundle(self) -> str | None:
         return self.ssl_cert_file or self.requests_ca_bundle
 
@@ -210,15 +242,21 @@ class Settings:
         path = Path(self.database_path)
         return path if path.is_absolute() else ROOT / path
 
-    def capabilities(self) -> list[Capability]:
-        result = []
-        for name, title, needs in CAPABILITY_NEEDS:
-            missing = tuple(n for n in needs if not self.has(n))
-            result.append(Capability(name, title, needs, on=not missing, missing=missing))
-        return result
+    def read(self, setting: Setting) -> Any:
+        """The parsed value of a declared setting (its default when unset); raises SettingsError naming it."""
+        raw = self.raw.get(setting.name)
+        if raw is None or raw.strip() == "":
+            raw = setting.default
+        return None if raw is None else setting.parse(setting.name, raw)
 
-    def capability(self, name: str) -> Capability:
-        return next(c for c in self.capabilities() if c.name == name)
+    def read_family(self, setting: Setting) -> dict[str, Any]:
+        """Every member of a family (`PAGERDUTY_ACCOUNT_<NAME>`): {NAME: parsed value}, sorted by name."""
+        prefix = setting.name[: -len("<NAME>")]
+        return {
+            key[len(prefix) :]: setting.parse(key, value)
+            for key, value in sorted(self.raw.items())
+            if key.startswith(prefix) and len(key) > len(prefix) and value.strip()
+        }
 
     def missing_slack_tokens(self) -> list[str]:
         return [n for n in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN") if not self.has(n)]
@@ -235,7 +273,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
     merged.update(os.environ if environ is None else environ)
     values: dict[str, Any] = {}
-    for spec in SPECS:
+    for spec in CORE:
         raw = merged.get(spec.name)
         if raw is None or raw.strip() == "":
             raw = spec.default

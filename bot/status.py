@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from bot.capabilities import describe
 from bot.home import job_line
 
 if TYPE_CHECKING:
@@ -20,7 +19,7 @@ HELP = (
 def status_text(runtime: Runtime) -> str:
     now = time.time()
     lines = ["*Capabilities*"]
-    lines += [f"• {c.name}: {describe(c)[1]}" for c in runtime.settings.capabilities()]
+    lines += [f"• {c.name}: {c.why}" for c in runtime.capabilities]
     lines.append("*Jobs*")
     jobs = runtime.scheduler.status()
     lines += [f"• {job_line(job, now)}" for job in jobs] or ["• none"]

@@ -1,19 +1,21 @@
-"""Slack surfaces: each package registers its listeners; handlers ack, call a service in bot/, and reply."""
+"""Slack surfaces: each package registers its listeners; handlers ack, call a service in bot/, and reply.
+
+Capability commands and buttons are registered from the capability specs, so adding a capability needs no new
+listener here.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
-from slack_bolt import App
-
+from bot.capability import CapabilitySpec
+from bot.clients.slack import App
+from bot.runtime import Runtime
 from listeners import actions, commands, events, middleware
 
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
-
-def register_listeners(app: App, runtime: Runtime) -> None:
+def register_listeners(app: App, runtime: Runtime, specs: Sequence[CapabilitySpec]) -> None:
     middleware.register(app, runtime)
-    commands.register(app)
+    commands.register(app, specs)
     events.register(app)
-    actions.register(app)
+    actions.register(app, specs)

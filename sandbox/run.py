@@ -11,8 +11,8 @@ import threading
 from pathlib import Path
 
 from bot.runner import Bot, stop_on_signals, wait_until_stopped
-from bot.runtime import create_app
 from bot.settings import ROOT
+from bot.wiring import build
 from sandbox import tour
 from sandbox.interactive import interactive_loop
 from sandbox.transcript import Transcript
@@ -33,7 +33,7 @@ def run_sandbox(interactive: bool = False, tour_enabled: bool = True) -> int:
     transcript.attach()
     stop = threading.Event()
     stop_on_signals(stop)
-    bot = Bot(create_app(world.settings()))
+    bot = Bot(build(world.settings()))
     try:
         bot.start()
         world.slack.wait_connected()

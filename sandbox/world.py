@@ -92,7 +92,6 @@ class World:
             "PAGERDUTY_API_TOKEN": PD_TOKEN,
             "PAGERDUTY_FROM_EMAIL": "alice@sandbox.example",
             "PAGERDUTY_API_URL": self.pagerduty.base_url,
-            "PAGERDUTY_EVENTS_URL": self.pagerduty.base_url,
             "ZENDESK_SUBDOMAIN": "sandbox",
             "ZENDESK_EMAIL": ZENDESK_EMAIL,
             "ZENDESK_API_TOKEN": ZENDESK_TOKEN,

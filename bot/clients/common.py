@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import ssl
 import time
-from dataclasses import dataclass
 
-from bot.settings import Settings
+from bot.settings import MAX_RETRY_AFTER_SECONDS, RetryProfile, Settings
 
-# No client ever sleeps longer than this inside one request (SEEDS R72); longer waits go back to the caller.
-MAX_RETRY_AFTER_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class RetryProfile:
-    timeout: float
-    rate_limit_retries: int
-    max_wait: float  # cap on one Retry-After sleep
-
-
-PROFILES = {
-    "production": RetryProfile(timeout=20.0, rate_limit_retries=3, max_wait=MAX_RETRY_AFTER_SECONDS),
-    "test": RetryProfile(timeout=5.0, rate_limit_retries=1, max_wait=0.2),
-}
+__all__ = [
+    "MAX_RETRY_AFTER_SECONDS",
+    "RetryProfile",
+    "profile",
+    "requests_verify",
+    "retry_after_seconds",
+    "ssl_context",
+]
 
 
 def profile(settings: Settings) -> RetryProfile:
-    return PROFILES[settings.switchboard_retry_profile]
+    return settings.retry_profile
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:

@@ -17,7 +17,7 @@ def build_jira(settings: Settings, rest_api_version: str = "2") -> JIRA:
         server=settings.jira_url,
         basic_auth=(settings.jira_email, settings.jira_api_token),
         get_server_info=False,  # no request at construction; `check` calls myself instead
-        max_retries=0 if settings.switchboard_retry_profile == "test" else retry_profile.rate_limit_retries,
+        max_retries=retry_profile.library_retries,
         timeout=retry_profile.timeout,
         options={"verify": requests_verify(settings), "rest_api_version": rest_api_version},
     )

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 import pagerduty
-from pagerduty import EventsApiV2Client, RestApiV2Client
+from pagerduty import RestApiV2Client
 
 from bot.clients.common import RetryProfile, profile, retry_after_seconds, ssl_context, wait
 from bot.settings import Settings
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 PagerDutyError = pagerduty.Error
 PagerDutyHttpError = pagerduty.HttpError
 
-__all__ = ["PagerDutyError", "PagerDutyHttpError", "build_events_client", "build_rest_client"]
+__all__ = ["PagerDutyError", "PagerDutyHttpError", "build_rest_client"]
 
 
 class RestClient(RestApiV2Client):
@@ -53,15 +53,5 @@ def build_rest_client(settings: Settings, token: str | None = None) -> RestClien
     client.retry_profile = retry_profile
     client.retry[429] = 1  # one immediate library retry, then ours with the server's hint
     client.sleep_timer = 0.0
-    client.max_network_attempts = 0 if settings.switchboard_retry_profile == "test" else 2
-    return client
-
-
-def build_events_client(settings: Settings, routing_key: str) -> EventsApiV2Client:
-    retry_profile = profile(settings)
-    client = EventsApiV2Client(routing_key, base_url=settings.pagerduty_events_url, verify=ssl_context(settings))
-    client.timeout = retry_profile.timeout
-    if settings.switchboard_retry_profile == "test":
-        client.sleep_timer = 0.01
-        client.max_network_attempts = 0
+    client.max_network_attempts = retry_profile.network_retries
     return client

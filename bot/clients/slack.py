@@ -1,9 +1,14 @@
-"""The Slack Web API client (slack_sdk) built from settings, with Retry-After honoured on 429."""
+"""Slack's SDKs in one place: the Web API client (slack_sdk), the Bolt app and its Socket Mode handler."""
 
 from __future__ import annotations
 
+import logging
 import time
+from typing import Any
 
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -15,7 +20,15 @@ from slack_sdk.http_retry.state import RetryState
 from bot.clients.common import RetryProfile, profile, retry_after_seconds, ssl_context
 from bot.settings import Settings
 
-__all__ = ["SlackApiError", "WebClient", "build_web_client", "slack_error"]
+__all__ = [
+    "App",
+    "SlackApiError",
+    "SocketModeHandler",
+    "WebClient",
+    "build_bolt_app",
+    "build_web_client",
+    "slack_error",
+]
 
 
 class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
@@ -58,3 +71,24 @@ def slack_error(error: Exception) -> str:
     if isinstance(error, SlackApiError):
         return str(error.response.get("error") or error.response.status_code)
     return f"{type(error).__name__}: {error}"
+
+
+class _TokenNoticeFilter(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN is unused whenever it is in the environment; here that is by design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage() and "will be ignored" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _TokenNoticeFilter) for f in logger.filters):
+        logger.addFilter(_TokenNoticeFilter())
+    return logger
+
+
+def build_bolt_app(slack: WebClient, bot_token: str, auth_test: Any) -> App:
+    """The Bolt app over our Web API client. `authorize` hands Bolt the `auth.test` answer we already have,
+    instead of a second call."""
+    authorization = AuthorizeResult.from_auth_test_response(bot_token=bot_token, auth_test_response=auth_test)
+    return App(client=slack, authorize=lambda **_: authorization, name="switchboard", logger=_bolt_logger())

@@ -109,5 +109,5 @@ def build_statuspage(settings: Settings) -> StatuspageClient:
         settings.statuspage_page_id,
         retry_profile=retry_profile,
         verify=requests_verify(settings),
-        min_interval=0.0 if settings.switchboard_retry_profile == "test" else 1.2,
+        min_interval=1.2 * retry_profile.pacing,  # Statuspage allows about one request per second per key
     )

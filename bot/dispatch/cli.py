@@ -8,6 +8,7 @@ every validation error on stderr, 1 when dispatch is not configured.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -15,7 +16,6 @@ from bot.dispatch.alerts import accept, reject
 from bot.dispatch.config import load_config
 from bot.dispatch.service import defaults_from
 from bot.dispatch.spec import InvalidMessage, parse_message
-from bot.migrations import MIGRATIONS
 from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.store import Store
@@ -24,13 +24,14 @@ from bot.store import Store
 def run_cli(
     path: str,
     settings: Settings,
+    open_store: Callable[[], Store],
+    missing: tuple[str, ...],
     stdout: TextIO = sys.stdout,
     stderr: TextIO = sys.stderr,
     stdin: BinaryIO | None = None,
 ) -> int:
-    capability = settings.capability("dispatch")
-    if not capability.on:
-        print(f"switchboard: dispatch is off; set {', '.join(capability.missing)}", file=stderr)
+    if missing:
+        print(f"switchboard: dispatch is off; set {', '.join(missing)}", file=stderr)
         return 1
     config = load_config(settings)  # a malformed setting raises SettingsError: one line, exit 1
     source = "stdin" if path == "-" else path
@@ -39,7 +40,7 @@ def run_cli(
     except OSError as error:
         print(f"switchboard: cannot read {source}: {error.strerror or error}", file=stderr)
         return 2
-    store = Store(settings.database_file, MIGRATIONS)
+    store = open_store()
     try:
         try:
             message = parse_message(raw, defaults_from(config))

@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bot.capability import ActionRequest, CommandRequest
 from bot.dispatch.spec import BROADCAST, HIGH, MAX_TITLE, SELF_SERVICE, InvalidMessage
-from bot.slack_text import escape
+from bot.text import escape
 
 if TYPE_CHECKING:
     from bot.dispatch.service import DispatchService
@@ -171,3 +173,24 @@ def run_command(
             return "Usage: `/dispatch json {…}` — a MESSAGE-SPEC message as JSON."
         return _accepted(service, _plain_json(raw), user_id, "routing the message")
     return f"I don't know `{escape(sub)}`.\n{HELP}"
+
+
+def answer(service: DispatchService, request: CommandRequest) -> str:
+    """`/dispatch …` (after the ack, on the foundation's pool)."""
+    return run_command(service, request.user_id, request.user_name, request.text, request.trigger_id)
+
+
+def answer_button(service: DispatchService, request: ActionRequest, reply: Callable[[str], None]) -> None:
+    """Yes / No / Acknowledge on a Dispatch message."""
+    if not request.value.isdigit():
+        reply("This button no longer works here (the button is broken).")
+        return
+    service.answer(
+        int(request.value),
+        request.action_id,
+        request.user_id,
+        request.user_name,
+        request.channel_id,
+        request.message_ts,
+        reply,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from bot.migrations import rename_identifiers
 from bot.store import Migration
 
 
@@ -75,4 +76,13 @@ def _alerts(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [Migration(30, "dispatch: alerts, recipients, history, attempts, rejects", _alerts)]
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(30, "dispatch: alerts, recipients, history, attempts, rejects", _alerts),
+    Migration(
+        31,
+        "dispatch: identifiers dispatch.<name>",
+        rename_identifiers(
+            jobs={"dispatch-timeouts": "dispatch.timeouts"}, state_prefixes={"dispatch:channel:": "dispatch.channel."}
+        ),
+    ),
+)

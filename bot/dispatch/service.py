@@ -11,8 +11,9 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.capability import CapabilityService, Foundation, Job
 from bot.clients.slack import SlackApiError, slack_error
 from bot.dispatch import slack_messages as ui
 from bot.dispatch.alerts import AWAITING, CLOSING, ESCALATING, NOTIFYING, Accepted, AlertStore, accept, record, reject
@@ -22,15 +23,12 @@ from bot.dispatch.intake_http import IntakeServer
 from bot.dispatch.outcomes import NO, NO_RESPONSE, YES, Outcomes
 from bot.dispatch.paging import Pager
 from bot.dispatch.spec import Defaults, InvalidMessage, Message, parse_message
-from bot.scheduler import Scheduler
-from bot.slack_text import mention
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from bot.outbox import OUTBOX_JOB
+from bot.text import mention
 
 log = logging.getLogger(__name__)
 
-TIMEOUT_JOB = "dispatch-timeouts"
+TIMEOUT_JOB = "dispatch.timeouts"
 USERGROUP_CACHE_SECONDS = 300.0
 
 Respond = Callable[[str], Any]
@@ -40,8 +38,8 @@ def defaults_from(config: DispatchConfig) -> Defaults:
     return Defaults(config.default_repo, config.github_default_user, config.default_channel, config.pagerduty_service)
 
 
-class DispatchService:
-    def __init__(self, runtime: Runtime, config: DispatchConfig):
+class DispatchService(CapabilityService):
+    def __init__(self, runtime: Foundation, config: DispatchConfig):
         self.runtime = runtime
         self.store = runtime.store
         self.config = config
@@ -61,9 +59,10 @@ class DispatchService:
             self.intake.start()
 
     # --- the runtime's side -----------------------------------------------------------------------
-    def register_jobs(self, scheduler: Scheduler) -> None:
-        interval = min(30.0, max(0.5, self.config.confirm_timeout_seconds / 4))
-        scheduler.every(TIMEOUT_JOB, interval, self.check_timeouts)
+    def jobs(self) -> tuple[Job, ...]:
+        return (Job(TIMEOUT_JOB, min(30.0, max(0.5, self.config.confirm_timeout_seconds / 4)), self.check_timeouts),)
+
+    def start(self) -> None:
         # After a restart: wake at the exact reminder/escalation moments of alerts still waiting for an answer.
         for row in self.store.query("SELECT remind_at, escalate_at FROM dispatch_alerts WHERE state = ?", [AWAITING]):
             self._wake_at(row["remind_at"], row["escalate_at"])
@@ -77,7 +76,7 @@ class DispatchService:
 
     def _kick(self) -> None:
         """Run the outbox again as soon as it is free, so a follow-up step does not wait for the next tick."""
-        self.runtime.scheduler.run_at("outbox", time.time())
+        self.runtime.scheduler.run_at(OUTBOX_JOB, time.time())
 
     def _wake_at(self, *moments: float | None) -> None:
         now = time.time()
@@ -290,5 +289,5 @@ class DispatchService:
         return users
 
 
-def create(runtime: Runtime) -> DispatchService:
+def create(runtime: Foundation) -> DispatchService:
     return DispatchService(runtime, load_config(runtime.settings))

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from bot.dispatch.spec import BROADCAST, NAG, Message
-from bot.slack_text import escape, mention
+from bot.text import escape, mention
 
 YES, NO, ACK = "dispatch_yes", "dispatch_no", "dispatch_ack"
 ACTION_IDS = (YES, NO, ACK)

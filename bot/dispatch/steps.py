@@ -82,7 +82,7 @@ class Steps:
         if destination[:1] in ("U", "W"):
             return str(self.slack.conversations_open(users=destination)["channel"]["id"])
         if destination.startswith("#"):
-            return self.store.get_state(f"dispatch:channel:{destination}")
+            return self.store.get_state(f"dispatch.channel.{destination}")
         return destination
 
     def _find_posted(self, destination: str, block_id: str, since: float) -> tuple[str, str] | None:
@@ -126,7 +126,7 @@ class Steps:
             self.alerts.clear_attempt(key)  # Slack answered: nothing was posted
             raise SlackRejected(code) from error
         if destination.startswith("#"):
-            self.store.set_state(f"dispatch:channel:{destination}", str(response["channel"]))
+            self.store.set_state(f"dispatch.channel.{destination}", str(response["channel"]))
         return str(response["channel"]), str(response["ts"])
 
     def _update(self, channel: str, ts: str, text: str, blocks: list, attachments: list | None = None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.settings import Settings, SettingsError, _url
+from bot.settings import Settings, SettingsError, parse_url
 
 ACCOUNT_PREFIX = "PAGERDUTY_ACCOUNT_"
 DEFAULT_ACCOUNT = "default"
@@ -86,7 +86,7 @@ def load_accounts(settings: Settings) -> tuple[AccountConfig, ...]:
         if name.lower() == DEFAULT_ACCOUNT:
             raise SettingsError(f"{ACCOUNT_PREFIX}{name}: 'default' is the name of the main PAGERDUTY_API_TOKEN")
         url_key = f"{ACCOUNT_PREFIX}{name}_URL"
-        url = _url(url_key, raw[url_key]) if url_key in raw else main_url
+        url = parse_url(url_key, raw[url_key]) if url_key in raw else main_url
         from_email = raw.get(f"{ACCOUNT_PREFIX}{name}_FROM") or main_from
         accounts.append(AccountConfig(name.lower(), raw[ACCOUNT_PREFIX + name], url, from_email))
     return tuple(accounts)

@@ -13,7 +13,7 @@ from bot.outbox import GiveUp, Outbox, RetryLater
 
 log = logging.getLogger(__name__)
 
-SLACK_POST = "incidents_slack_post"
+SLACK_POST = "incidents.slack_post"
 PERMANENT_SLACK_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "missing_scope"}
 
 

@@ -15,26 +15,24 @@ import threading
 import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import sqlite_utils
 
+from bot.capability import Foundation, Job
 from bot.incidents.config import PollerConfig, load_poller_config
 from bot.incidents.model import PdIncident, Window
 from bot.incidents.notify import register_slack_post
 from bot.incidents.pagerduty_api import PagerDutyAccount
 from bot.incidents.writes import prune_writes
-from bot.outbox import Outbox
+from bot.outbox import OUTBOX_JOB, Outbox
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.store import Store
 
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
-
 log = logging.getLogger(__name__)
 
-JOB = "incidents_poll"
+JOB = "incidents.poll"
 OVERLAP_SECONDS = 120.0  # log entries can become visible a little after their created_at
 KEEP_SEEN_SECONDS = 2 * 86400.0
 
@@ -63,15 +61,17 @@ class IncidentPoller:
         self.accounts = {a.name: PagerDutyAccount(a, settings) for a in self.config.accounts}
         self.consumers: list[IncidentConsumer] = []
         self.last_poll_at: float | None = None
+        self._job = Job(JOB, self.config.poll_seconds, self.poll)
         register_slack_post(outbox, slack)
 
     def add_consumer(self, consumer: IncidentConsumer) -> None:
         if consumer not in self.consumers:
             self.consumers.append(consumer)
 
-    def register_jobs(self, scheduler: Scheduler) -> None:
-        if JOB not in scheduler.job_names:  # both capabilities ask; the first one registers it
-            scheduler.every(JOB, self.config.poll_seconds, self.poll)
+    @property
+    def job(self) -> Job:
+        """Both consumers list this same job; the wiring registers it once."""
+        return self._job
 
     def account(self, name: str) -> PagerDutyAccount:
         return self.accounts[name]
@@ -114,7 +114,7 @@ class IncidentPoller:
             "SELECT 1 FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? LIMIT 1", [time.time()]
         )
         if due:
-            self.scheduler.run_now("outbox")
+            self.scheduler.run_now(OUTBOX_JOB)
 
     @staticmethod
     def _read(account: PagerDutyAccount, cursor: float | None) -> Window:
@@ -224,7 +224,7 @@ _POLLERS: dict[int, tuple[weakref.ref[Any], IncidentPoller]] = {}
 _POLLERS_LOCK = threading.Lock()
 
 
-def shared_poller(runtime: Runtime) -> IncidentPoller:
+def shared_poller(runtime: Foundation) -> IncidentPoller:
     """The runtime's one poller, created on first use. Kept beside (not inside) the runtime; it goes with it."""
     key = id(runtime)
     with _POLLERS_LOCK:

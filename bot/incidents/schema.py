@@ -1,9 +1,10 @@
-"""Tables of the incident sync (versions 40-49): the shared PagerDuty poller, the status page and the Jira sync."""
+"""Tables of the shared PagerDuty incident poller (versions 40 and 43) that feeds the status page and Jira sync."""
 
 from __future__ import annotations
 
 import sqlite_utils
 
+from bot.migrations import rename_identifiers
 from bot.store import Migration
 
 
@@ -33,55 +34,13 @@ def _poller(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX incident_sync_writes_by_ref ON incident_sync_writes (system, ref, field, id)")
 
 
-def _statuspage(db: sqlite_utils.Database) -> None:
-    # state: opening (create pending) -> open -> resolving -> resolved; `pd_incidents` is a JSON list of
-    # "account/incident_id" refs that kept the component down.
-    db.execute(
-        "CREATE TABLE statuspage_incidents (id INTEGER PRIMARY KEY, component_id TEXT NOT NULL, component_name TEXT, "
-        "incident_id TEXT UNIQUE, name TEXT, shortlink TEXT, state TEXT NOT NULL, impact TEXT NOT NULL, "
-        "pd_incidents TEXT NOT NULL DEFAULT '[]', created_at REAL NOT NULL, create_attempted_at REAL, "
-        "opened_at REAL, resolved_at REAL, resolved_by TEXT)"
-    )
-    # Never two managed, unresolved incidents for one component.
-    db.execute(
-        "CREATE UNIQUE INDEX statuspage_one_open_per_component ON statuspage_incidents (component_id) "
-        "WHERE resolved_at IS NULL"
-    )
-    # PagerDuty incidents whose status incident a human resolved early: never reopened for them.
-    db.execute(
-        "CREATE TABLE statuspage_suppressed (component_id TEXT NOT NULL, pd_incident TEXT NOT NULL, "
-        "since REAL NOT NULL, PRIMARY KEY (component_id, pd_incident))"
-    )
-    db.execute(
-        "CREATE TABLE statuspage_mappings (service_id TEXT PRIMARY KEY, service_name TEXT, account TEXT, "
-        "component_id TEXT NOT NULL, component_name TEXT, mapped_by TEXT, mapped_at REAL NOT NULL)"
-    )
-
-
-def _jira(db: sqlite_utils.Database) -> None:
-    # One Jira issue per PagerDuty incident. pd_* / jira_* hold the last values seen or written on each side,
-    # so a change is propagated once and the bot's own writes are not bounced back.
-    db.execute(
-        "CREATE TABLE jira_links (id INTEGER PRIMARY KEY, account TEXT NOT NULL, pd_incident_id TEXT NOT NULL, "
-        "incident_number INTEGER, title TEXT, html_url TEXT, service_name TEXT, issue_key TEXT UNIQUE, "
-        "issue_id TEXT, state TEXT NOT NULL, pd_status TEXT, pd_priority TEXT, jira_priority TEXT, "
-        "jira_status TEXT, jira_category TEXT, jira_updated TEXT, created_at REAL NOT NULL, "
-        "create_attempted_at REAL, linked_at REAL, changes INTEGER NOT NULL DEFAULT 0, "
-        "UNIQUE (account, pd_incident_id))"
-    )
-    db.execute(
-        "CREATE TABLE jira_forwarded_notes (account TEXT NOT NULL, note_id TEXT NOT NULL, link_id INTEGER NOT NULL, "
-        "at REAL NOT NULL, PRIMARY KEY (account, note_id))"
-    )
-    # Problems reported once (a transition missing from the workflow), never retried.
-    db.execute(
-        "CREATE TABLE jira_problems (kind TEXT NOT NULL, name TEXT NOT NULL, issue_key TEXT NOT NULL, "
-        "first_seen_at REAL NOT NULL, PRIMARY KEY (kind, name, issue_key))"
-    )
-
-
-MIGRATIONS: list[Migration] = [
+MIGRATIONS: tuple[Migration, ...] = (
     Migration(40, "incidents: PagerDuty accounts, open incidents, log entries, sync writes", _poller),
-    Migration(41, "statuspage: managed incidents, suppressions, service mappings", _statuspage),
-    Migration(42, "jira_sync: links, forwarded notes, problems", _jira),
-]
+    Migration(
+        43,
+        "incidents: identifiers incidents.<name>",
+        rename_identifiers(
+            jobs={"incidents_poll": "incidents.poll"}, kinds={"incidents_slack_post": "incidents.slack_post"}
+        ),
+    ),
+)

@@ -1,5 +1,14 @@
 """Jira sync: P1 PagerDuty incidents become Jira issues; status and priority flow both ways."""
 
+from bot.capability import CapabilitySpec
+from bot.incidents import schema as incidents_schema
+from bot.jira_sync import schema
 from bot.jira_sync.service import create
 
-__all__ = ["create"]
+SPEC = CapabilitySpec(
+    name="jira_sync",
+    title="Jira sync",
+    needs=("PAGERDUTY_API_TOKEN", "PAGERDUTY_FROM_EMAIL", "JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PROJECT"),
+    create=create,
+    migrations=incidents_schema.MIGRATIONS + schema.MIGRATIONS,
+)

@@ -21,13 +21,25 @@ from bot.incidents.writes import record_write
 from bot.jira_sync import rules
 from bot.jira_sync.config import JiraConfig
 from bot.outbox import GiveUp, Outbox, RetryLater, vendor_retry_after
-from bot.slack_text import escape
 from bot.store import Store
+from bot.text import escape
 
 log = logging.getLogger(__name__)
 
-CREATE, PRIORITY, TRANSITION, COMMENT = "jira_create", "jira_priority", "jira_transition", "jira_comment"
-PD_RESOLVE, PD_PRIORITY, PD_NOTE = "pd_resolve", "pd_priority", "pd_note"
+CREATE, PRIORITY, TRANSITION, COMMENT = (
+    "jira_sync.create",
+    "jira_sync.priority",
+    "jira_sync.transition",
+    "jira_sync.comment",
+)
+PD_RESOLVE, PD_PRIORITY, PD_NOTE = "jira_sync.pd_resolve", "jira_sync.pd_priority", "jira_sync.pd_note"
+
+
+def effect_kind(decision: str) -> str:
+    """The outbox kind of a decision of rules.py (`jira_priority`, `pd_note`, …)."""
+    return "jira_sync." + decision.removeprefix("jira_")
+
+
 MISSING_TRANSITION = "missing_transition"
 
 

@@ -15,10 +15,11 @@ import logging
 import threading
 import time
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlite_utils
 
+from bot.capability import CapabilityService, Foundation, Job
 from bot.clients.common import profile
 from bot.clients.jira import build_jira
 from bot.incidents.model import PdIncident, Window
@@ -37,16 +38,13 @@ from bot.jira_sync.effects import (
     PRIORITY,
     TRANSITION,
     JiraEffects,
+    effect_kind,
 )
-from bot.scheduler import Scheduler
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-JOB = "jira_poll"
-CURSOR = "jira_sync:cursor"
+JOB = "jira_sync.poll"
+CURSOR = "jira_sync.cursor"
 OVERLAP_SECONDS = 120.0  # JQL dates have minute resolution; search is eventually consistent
 RECONCILE_SECONDS = 600.0  # issues the bot wrote to this recently are passed in reconcileIssues
 PAGE_SIZE = 100
@@ -54,10 +52,10 @@ SEARCH_FIELDS = ["status", "priority", "updated"]
 LINK_COLUMNS = ("pd_status", "pd_priority", "jira_priority", "jira_status", "jira_category", "jira_updated")
 
 
-class JiraSyncService:
+class JiraSyncService(CapabilityService):
     needs_log_entries = True
 
-    def __init__(self, runtime: Runtime):
+    def __init__(self, runtime: Foundation):
         self.config = load_jira_config(runtime.settings)
         self.store = runtime.store
         self.outbox = runtime.outbox
@@ -75,9 +73,8 @@ class JiraSyncService:
         self._zone_lock = threading.Lock()
 
     # --- CapabilityService -----------------------------------------------------------------------
-    def register_jobs(self, scheduler: Scheduler) -> None:
-        self.poller.register_jobs(scheduler)
-        scheduler.every(JOB, self.config.poll_seconds, self.poll_jira)
+    def jobs(self) -> tuple[Job, ...]:
+        return (self.poller.job, Job(JOB, self.config.poll_seconds, self.poll_jira))
 
     def counts(self) -> dict[str, int]:
         counts = {
@@ -210,9 +207,9 @@ class JiraSyncService:
             f"UPDATE jira_links SET {assignments + ', ' if assignments else ''}changes = ? WHERE id = ?",
             [*updates.values(), link["changes"], link["id"]],
         )
-        for kind, extra in decision.effects:
-            key = f"jira:{kind}:{link['id']}:{link['changes']}"
-            self.outbox.enqueue(key, kind, {"link_id": link["id"], **extra}, db=db)
+        for name, extra in decision.effects:
+            key = f"jira:{name}:{link['id']}:{link['changes']}"  # the key format predates kind names; kept for dedupe
+            self.outbox.enqueue(key, effect_kind(name), {"link_id": link["id"], **extra}, db=db)
 
     # --- Jira → PagerDuty ------------------------------------------------------------------------
     def poll_jira(self) -> int:
@@ -329,5 +326,5 @@ def _own_note(db: sqlite_utils.Database, ref: str, content: str) -> bool:
     )
 
 
-def create(runtime: Runtime) -> JiraSyncService:
+def create(runtime: Foundation) -> JiraSyncService:
     return JiraSyncService(runtime)

@@ -1,16 +1,15 @@
 """On-call topics and usergroups follow PagerDuty; `/oncall` answers who is on call."""
 
-from __future__ import annotations
+from bot.capability import CapabilitySpec, SlashCommand
+from bot.oncall import commands, schema
+from bot.oncall.service import create
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.oncall.service import OncallService
-    from bot.runtime import Runtime
-
-
-def create(runtime: Runtime) -> OncallService:
-    """Imported lazily: the service pulls in the Home tab helpers, which import bot.capabilities (and so this)."""
-    from bot.oncall.service import create as build
-
-    return build(runtime)
+SPEC = CapabilitySpec(
+    name="oncall",
+    title="On-call topics and usergroups",
+    needs=("PAGERDUTY_API_TOKEN",),
+    create=create,
+    migrations=schema.MIGRATIONS,
+    commands=(SlashCommand("/oncall", commands.answer),),
+    reads_messages=True,  # a person editing a channel topic
+)

@@ -6,12 +6,11 @@ import json
 import time
 from typing import Any
 
-from bot.home import ago
 from bot.oncall.links import Link
 from bot.oncall.roster import OnCall, Override
 from bot.oncall.sync import SyncReport, slack_date
 from bot.oncall.writer import Change, WriteReport
-from bot.slack_text import escape, mention
+from bot.text import ago, escape, mention
 
 MAX_LINKS_LISTED = 40  # an ephemeral answer must stay readable (and under Slack's size limits)
 REFUSAL_HINTS = {

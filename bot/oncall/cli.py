@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from bot.clients.pagerduty import PagerDutyError
-from bot.migrations import MIGRATIONS
 from bot.oncall.links import LinkFileError, diff_links, export_yaml, load_links, parse_yaml, replace_links
 from bot.settings import Settings
 from bot.store import Store
@@ -43,8 +43,8 @@ def _check_schedules(settings: Settings, store: Store, schedule_ids: list[str]) 
         save_schedule(store, info, schedule_id, now)
 
 
-def export_links(settings: Settings, file: str, out: TextIO) -> int:
-    store = Store(settings.database_file, MIGRATIONS)
+def export_links(open_store: Callable[[], Store], file: str, out: TextIO) -> int:
+    store = open_store()
     try:
         links = load_links(store)
         text = export_yaml(links)
@@ -61,7 +61,9 @@ def export_links(settings: Settings, file: str, out: TextIO) -> int:
     return 0
 
 
-def import_links(settings: Settings, file: str, out: TextIO, dry_run: bool = False) -> int:
+def import_links(
+    settings: Settings, open_store: Callable[[], Store], file: str, out: TextIO, dry_run: bool = False
+) -> int:
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except OSError as error:
@@ -72,7 +74,7 @@ def import_links(settings: Settings, file: str, out: TextIO, dry_run: bool = Fal
         wanted = parse_yaml(text)
     except LinkFileError as error:
         raise CliError(f"{file}: {error}") from error
-    store = Store(settings.database_file, MIGRATIONS)
+    store = open_store()
     try:
         current = load_links(store)
         changes = diff_links(current, wanted)
@@ -95,11 +97,19 @@ def import_links(settings: Settings, file: str, out: TextIO, dry_run: bool = Fal
         store.close()
 
 
-def run_cli(settings: Settings, action: str, file: str, dry_run: bool = False, out: TextIO = sys.stdout) -> int:
+def run_cli(
+    settings: Settings,
+    open_store: Callable[[], Store],
+    action: str,
+    file: str,
+    dry_run: bool = False,
+    out: TextIO = sys.stdout,
+) -> int:
+    """`app.py oncall export|import FILE`; `open_store` opens the database with every migration applied."""
     try:
         if action == "export":
-            return export_links(settings, file, out)
-        return import_links(settings, file, out, dry_run=dry_run)
+            return export_links(open_store, file, out)
+        return import_links(settings, open_store, file, out, dry_run=dry_run)
     except CliError as error:
         print(f"switchboard oncall {action}: {error}", file=sys.stderr)
         return USAGE_ERROR

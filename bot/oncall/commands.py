@@ -8,6 +8,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from bot.capability import CommandRequest
 from bot.clients.pagerduty import PagerDutyError
 from bot.clients.slack import SlackApiError, slack_error
 from bot.oncall.answers import links_answer, schedule_answer, sync_answer, usergroup_label
@@ -16,7 +17,7 @@ from bot.oncall.parse import USAGE, CommandError, OncallCommand, ScheduleRef, pa
 from bot.oncall.roster import ScheduleInfo, is_not_found
 from bot.oncall.sync import deactivated_display
 from bot.oncall.topic import Written, plan_topic
-from bot.slack_text import escape, mention
+from bot.text import escape, mention
 
 if TYPE_CHECKING:
     from bot.oncall.service import OncallService
@@ -124,7 +125,7 @@ class CommandHandler:
         channels = {r["channel_id"]: r for r in self.store.query("SELECT * FROM oncall_channels")}
         usergroups = {r["usergroup_id"]: r for r in self.store.query("SELECT * FROM oncall_usergroups")}
         names = {sid: escape(r["name"]) for sid, r in rows.items()}
-        last = self.store.get_state("oncall:last_sync")
+        last = self.store.get_state("oncall.last_sync")
         return links_answer(load_links(self.store), names, channels, usergroups, json.loads(last) if last else None)
 
     # --- changing ------------------------------------------------------------------------------------
@@ -304,3 +305,8 @@ class CommandHandler:
         sync, write, error = self.service.sync_and_write_here()
         usergroups = {r["usergroup_id"]: r for r in self.store.query("SELECT * FROM oncall_usergroups")}
         return sync_answer(sync, write, error, self.service.writer.waiting(), usergroups)
+
+
+def answer(service: OncallService, request: CommandRequest) -> str:
+    """`/oncall …` (after the ack, on the foundation's pool)."""
+    return service.commands.handle(request.user_id, request.channel_id, request.text)

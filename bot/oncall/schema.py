@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from bot.migrations import rename_identifiers
 from bot.store import Migration
 
 
@@ -54,7 +55,15 @@ def _slack_targets(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX oncall_usergroups_due ON oncall_usergroups (dirty, next_attempt_at)")
 
 
-MIGRATIONS: list[Migration] = [
+MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "oncall: links, targets, schedules, current on-call, PagerDuty users", _links_and_targets),
     Migration(11, "oncall: channel topics and usergroup members", _slack_targets),
-]
+    Migration(
+        12,
+        "oncall: identifiers oncall.<name>",
+        rename_identifiers(
+            jobs={"oncall-sync": "oncall.sync", "oncall-write": "oncall.write"},
+            state={"oncall:last_sync": "oncall.last_sync"},
+        ),
+    ),
+)

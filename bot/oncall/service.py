@@ -1,7 +1,7 @@
 """The on-call capability: channel topics and usergroups follow PagerDuty; `/oncall` answers who is on call.
 
-Jobs: `oncall-sync` (every ONCALL_SYNC_MINUTES, and again one second after each shift change PagerDuty
-announces) decides what every target should show; `oncall-write` makes Slack show it, paced per method.
+Jobs: `oncall.sync` (every ONCALL_SYNC_MINUTES, and again one second after each shift change PagerDuty
+announces) decides what every target should show; `oncall.write` makes Slack show it, paced per method.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import json
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.capability import CapabilityService, Foundation, Job
 from bot.clients.pagerduty import build_rest_client
 from bot.clients.slack import SlackApiError, slack_error
 from bot.oncall.commands import CommandHandler
@@ -21,23 +22,19 @@ from bot.oncall.sync import HANDOFF_DM, Syncer, SyncReport
 from bot.oncall.topic import Written, plan_removal, plan_topic
 from bot.oncall.writer import SlackWriter, WriteReport
 from bot.outbox import GiveUp, RetryLater, vendor_retry_after
-from bot.scheduler import Scheduler
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-SYNC_JOB = "oncall-sync"
-WRITE_JOB = "oncall-write"
+SYNC_JOB = "oncall.sync"
+WRITE_JOB = "oncall.write"
 WRITE_SECONDS = 30.0  # safety net; the writer is also woken by every sync, topic event and rate-limit window
 HANDOFF_DELAY_SECONDS = 1.0  # run just after a shift ends, when PagerDuty already answers with the next person
-LAST_SYNC_STATE = "oncall:last_sync"
+LAST_SYNC_STATE = "oncall.last_sync"
 DM_REFUSALS = {"channel_not_found", "user_not_found", "user_disabled", "cannot_dm_bot", "not_allowed_token_type"}
 
 
-class OncallService:
-    def __init__(self, runtime: Runtime, config: OncallConfig):
+class OncallService(CapabilityService):
+    def __init__(self, runtime: Foundation, config: OncallConfig):
         self.runtime = runtime
         self.store = runtime.store
         self.config = config
@@ -60,9 +57,8 @@ class OncallService:
         self.store.execute("UPDATE oncall_channels SET topic_known = 0, dirty = 1, dirty_since = ?", [time.time()])
 
     # --- jobs ------------------------------------------------------------------------------------
-    def register_jobs(self, scheduler: Scheduler) -> None:
-        scheduler.every(SYNC_JOB, self.config.sync_seconds, self.sync)
-        scheduler.every(WRITE_JOB, WRITE_SECONDS, self.write)
+    def jobs(self) -> tuple[Job, ...]:
+        return (Job(SYNC_JOB, self.config.sync_seconds, self.sync), Job(WRITE_JOB, WRITE_SECONDS, self.write))
 
     def sync(self) -> None:
         started = time.time()
@@ -201,5 +197,5 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:200]
 
 
-def create(runtime: Runtime) -> OncallService:
+def create(runtime: Foundation) -> OncallService:
     return OncallService(runtime, load_config(runtime.settings))

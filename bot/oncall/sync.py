@@ -19,8 +19,8 @@ from bot.oncall.links import Link, load_links
 from bot.oncall.roster import OnCall, Override, Roster, ScheduleInfo
 from bot.oncall.topic import Duty, ScheduleDuty, Written, compose_prefix, join_names, plan_topic
 from bot.outbox import Outbox
-from bot.slack_text import escape
 from bot.store import Store
+from bot.text import escape
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,15 @@
 """Status page: PagerDuty incidents tagged with a component drive Statuspage incidents."""
 
+from bot.capability import CapabilitySpec, SlashCommand
+from bot.incidents import schema as incidents_schema
+from bot.statuspage import commands, schema
 from bot.statuspage.service import create
 
-__all__ = ["create"]
+SPEC = CapabilitySpec(
+    name="statuspage",
+    title="Status page",
+    needs=("PAGERDUTY_API_TOKEN", "STATUSPAGE_API_KEY", "STATUSPAGE_PAGE_ID"),
+    create=create,
+    migrations=incidents_schema.MIGRATIONS + schema.MIGRATIONS,
+    commands=(SlashCommand("/statuspage", commands.answer),),
+)

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.slack_text import escape
+from bot.capability import CommandRequest
 from bot.statuspage import rules
+from bot.text import ago, escape
 
 if TYPE_CHECKING:
     from bot.statuspage.service import StatuspageService
@@ -63,11 +64,10 @@ class StatuspageCommands:
 
     # --- status ----------------------------------------------------------------------------------
     def status(self) -> str:
-        from bot.home import ago  # bot.home imports the capability registry, which imports this package
 
         service = self.service
         now = time.time()
-        last = service.store.get_state("statuspage:last_reconcile_at")
+        last = service.store.get_state("statuspage.last_reconcile_at")
         open_on = " or ".join(service.config.open_on)
         lines = [
             f"*Status page* — last reconcile {ago(float(last), now) if last else 'never'}; "
@@ -143,7 +143,7 @@ class StatuspageCommands:
                 time.time(),
             ],
         )
-        self.service.scheduler.run_now("statuspage_reconcile")
+        self.service.scheduler.run_now("statuspage.reconcile")
         return (
             f"Mapped PagerDuty service *{escape(pd_service.get('name') or pd_service['id'])}* (`{pd_service['id']}`, "
             f"{escape(account)}) to Statuspage component *{escape(components[component_id])}* "
@@ -161,7 +161,7 @@ class StatuspageCommands:
             return f"There is no mapping for {escape(service_text)!r}. `/statuspage map` lists them."
         for row in rows:
             self.service.store.execute("DELETE FROM statuspage_mappings WHERE service_id = ?", [row["service_id"]])
-        self.service.scheduler.run_now("statuspage_reconcile")
+        self.service.scheduler.run_now("statuspage.reconcile")
         names = ", ".join(escape(r["service_name"] or r["service_id"]) for r in rows)
         return f"Removed the mapping of {names}."
 
@@ -178,3 +178,8 @@ class StatuspageCommands:
             return text
         matches = [i for i, name in components.items() if name.lower() == text.lower()]
         return matches[0] if len(matches) == 1 else None
+
+
+def answer(service: StatuspageService, request: CommandRequest) -> str:
+    """`/statuspage …` (after the ack, on the foundation's pool)."""
+    return service.commands.answer(request.user_id, request.text)

@@ -18,18 +18,18 @@ import requests
 from bot.clients.statuspage import THROTTLED, StatuspageClient, StatuspageError
 from bot.incidents.notify import announce
 from bot.outbox import GiveUp, Outbox, RetryLater
-from bot.slack_text import escape
 from bot.statuspage import rules
 from bot.statuspage.config import StatuspageConfig
 from bot.store import Store
+from bot.text import escape
 
 log = logging.getLogger(__name__)
 
 OPEN, RESOLVE, IMPACT, RESOLVE_DUPLICATE = (
-    "statuspage_open",
-    "statuspage_resolve",
-    "statuspage_impact",
-    "statuspage_resolve_duplicate",
+    "statuspage.open",
+    "statuspage.resolve",
+    "statuspage.impact",
+    "statuspage.resolve_duplicate",
 )
 COMPONENTS_TTL = 600.0
 

@@ -13,38 +13,35 @@ import json
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlite_utils
 
+from bot.capability import CapabilityService, Foundation, Job
 from bot.clients.statuspage import build_statuspage
 from bot.incidents.model import Window
 from bot.incidents.notify import announce
 from bot.incidents.pagerduty_api import PagerDutyAccount
 from bot.incidents.poller import shared_poller
 from bot.outbox import Outbox
-from bot.scheduler import Scheduler
-from bot.slack_text import escape
 from bot.statuspage import rules
 from bot.statuspage.commands import StatuspageCommands
 from bot.statuspage.config import load_statuspage_config
 from bot.statuspage.effects import IMPACT, OPEN, RESOLVE, RESOLVE_DUPLICATE, StatuspageEffects
 from bot.statuspage.plan import Desired, Managed, Plan, desired_components, plan_changes
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from bot.text import escape
 
 log = logging.getLogger(__name__)
 
-RECONCILE_JOB = "statuspage_reconcile"
-LAST_RECONCILE = "statuspage:last_reconcile_at"
-LAST_AUDIT = "statuspage:last_audit_at"
+RECONCILE_JOB = "statuspage.reconcile"
+LAST_RECONCILE = "statuspage.last_reconcile_at"
+LAST_AUDIT = "statuspage.last_audit_at"
 
 
-class StatuspageService:
+class StatuspageService(CapabilityService):
     needs_log_entries = False  # the open-incident snapshot is all the status page needs
 
-    def __init__(self, runtime: Runtime):
+    def __init__(self, runtime: Foundation):
         self.config = load_statuspage_config(runtime.settings)
         self.store = runtime.store
         self.outbox: Outbox = runtime.outbox
@@ -60,9 +57,8 @@ class StatuspageService:
         self._unknown_reported: set[str] = set()
 
     # --- CapabilityService -----------------------------------------------------------------------
-    def register_jobs(self, scheduler: Scheduler) -> None:
-        self.poller.register_jobs(scheduler)
-        scheduler.add(RECONCILE_JOB, self.reconcile)
+    def jobs(self) -> tuple[Job, ...]:
+        return (self.poller.job, Job(RECONCILE_JOB, None, self.reconcile))
 
     def counts(self) -> dict[str, int]:
         open_rows = self.store.scalar("SELECT COUNT(*) FROM statuspage_incidents WHERE resolved_at IS NULL")
@@ -256,5 +252,5 @@ def _managed(row: dict[str, Any]) -> Managed:
     )
 
 
-def create(runtime: Runtime) -> StatuspageService:
+def create(runtime: Foundation) -> StatuspageService:
     return StatuspageService(runtime)

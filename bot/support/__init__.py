@@ -1,15 +1,15 @@
 """Support desk: the support channels and Zendesk stay in step, both ways."""
 
-from __future__ import annotations
+from bot.capability import CapabilitySpec, SlashCommand
+from bot.support import commands, schema
+from bot.support.service import create
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from bot.support.service import SupportService
-
-
-def create(runtime: Any) -> SupportService:
-    """Build the service (imported here, not at package import: bot.migrations imports this package early)."""
-    from bot.support.service import create as build
-
-    return build(runtime)
+SPEC = CapabilitySpec(
+    name="support",
+    title="Support desk (Zendesk)",
+    needs=("ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN", "SUPPORT_CHANNELS"),
+    create=create,
+    migrations=schema.MIGRATIONS,
+    commands=(SlashCommand("/support", commands.answer),),
+    reads_messages=True,  # support questions and thread replies
+)

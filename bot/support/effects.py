@@ -15,6 +15,7 @@ import logging
 import time
 from typing import Any
 
+from bot.capability import Foundation
 from bot.outbox import Outbox, RetryLater
 from bot.support import records
 from bot.support.config import SupportConfig
@@ -40,7 +41,7 @@ COMING_TEXT = (
 
 class SupportEffects:
     def __init__(
-        self, runtime: Any, config: SupportConfig, desk: ZendeskDesk, people: SlackPeople, poster: SlackPoster
+        self, runtime: Foundation, config: SupportConfig, desk: ZendeskDesk, people: SlackPeople, poster: SlackPoster
     ):
         self.runtime = runtime
         self.store = runtime.store

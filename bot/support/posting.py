@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any
 
+from bot.capability import Foundation
 from bot.clients.pagerduty import build_rest_client
 from bot.clients.slack import SlackApiError, slack_error
 from bot.outbox import Outbox, RetryLater
@@ -26,14 +27,14 @@ TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "servi
 
 
 class SlackPoster:
-    def __init__(self, runtime: Any, config: SupportConfig, desk: ZendeskDesk):
+    def __init__(self, runtime: Foundation, config: SupportConfig, desk: ZendeskDesk):
         self.runtime = runtime
         self.store = runtime.store
         self.outbox: Outbox = runtime.outbox
         self.config = config
         self.desk = desk
         # Slack allows about one message a second per channel; tests run unpaced.
-        self.pace_seconds = 0.0 if runtime.settings.switchboard_retry_profile == "test" else 1.0
+        self.pace_seconds = 1.0 * runtime.settings.retry_profile.pacing  # Slack: about one post a second per channel
         self._last_post: dict[str, float] = {}
         self._pagerduty: Any = None
         self._pagerduty_lock = threading.Lock()

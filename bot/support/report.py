@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.slack_text import escape
 from bot.support.hours import age
 from bot.support.text import ticket_link
+from bot.text import escape
 
 MAX_LISTED = 40  # a channel with hundreds of open tickets still gets a readable message
 

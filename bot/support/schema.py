@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from bot.migrations import rename_identifiers
 from bot.store import Migration
 
 
@@ -40,4 +41,11 @@ def _support_desk(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [Migration(20, "support: threads, forwards, posts, seen ticket events", _support_desk)]
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(20, "support: threads, forwards, posts, seen ticket events", _support_desk),
+    Migration(
+        21,
+        "support: identifiers support.<name>",
+        rename_identifiers(jobs={"support-poll": "support.poll", "support-report": "support.report"}),
+    ),
+)

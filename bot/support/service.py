@@ -13,10 +13,11 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.capability import CapabilityService, Foundation, Job
+from bot.outbox import OUTBOX_JOB
 from bot.scheduler import Scheduler
-from bot.slack_text import escape
 from bot.support import records
-from bot.support.admin import support_command
+from bot.support.commands import support_command
 from bot.support.config import MIN_POLL_SECONDS, SupportConfig, parse_config
 from bot.support.desk import ZendeskDesk, ZendeskError
 from bot.support.effects import SupportEffects
@@ -27,11 +28,12 @@ from bot.support.poller import NewEmailTicket, StatusChange, ZendeskComment, int
 from bot.support.posting import SlackPoster
 from bot.support.report import ReportTicket, report_text
 from bot.support.text import help_text, permalink, thread_command, zendesk_to_slack
+from bot.text import escape
 
 log = logging.getLogger(__name__)
 
-POLL_JOB = "support-poll"
-REPORT_JOB = "support-report"
+POLL_JOB = "support.poll"
+REPORT_JOB = "support.report"
 CURSOR_KEY = "support.poll.cursor"
 NOT_BEFORE_KEY = "support.poll.not_before"
 FIRST_LOOKBACK_SECONDS = 120  # where the first poll starts: before the minute Zendesk's export holds back
@@ -41,8 +43,8 @@ REPORT_CATCH_UP_SECONDS = 6 * 3600  # a report that fell due while the bot was d
 OPEN_STATUSES = ("new", "open", "pending", "hold")
 
 
-class SupportService:
-    def __init__(self, runtime: Any, config: SupportConfig):
+class SupportService(CapabilityService):
+    def __init__(self, runtime: Foundation, config: SupportConfig):
         self.runtime = runtime
         self.config = config
         self.store = runtime.store
@@ -55,11 +57,15 @@ class SupportService:
         self._next_kick = 0.0
         self.scheduler: Scheduler | None = None
 
-    def register_jobs(self, scheduler: Scheduler) -> None:
-        self.scheduler = scheduler
-        scheduler.every(POLL_JOB, self.config.poll_seconds, self.poll)
+    def jobs(self) -> tuple[Job, ...]:
+        poll = Job(POLL_JOB, self.config.poll_seconds, self.poll)
+        if self.config.report_time is None:
+            return (poll,)
+        return (poll, Job(REPORT_JOB, None, self.daily_report))
+
+    def start(self) -> None:
+        self.scheduler = self.runtime.scheduler
         if self.config.report_time is not None:
-            scheduler.add(REPORT_JOB, self.daily_report)
             self._schedule_report(catch_up=True)
 
     def counts(self) -> dict[str, int]:
@@ -69,9 +75,9 @@ class SupportService:
         """Our transactions enqueue inside their own write, so the outbox is woken by hand afterwards; when it is
         busy with earlier work, it runs again shortly after rather than at its next one-second tick."""
         scheduler, now = self.runtime.scheduler, time.time()
-        if not scheduler.run_now("outbox") and now >= self._next_kick:
+        if not scheduler.run_now(OUTBOX_JOB) and now >= self._next_kick:
             self._next_kick = now + 0.05  # one retry in flight at a time, however many messages arrive
-            scheduler.run_at("outbox", self._next_kick)
+            scheduler.run_at(OUTBOX_JOB, self._next_kick)
 
     # --- Slack -> queue ----------------------------------------------------------------------------
     def on_message(self, event: dict[str, Any]) -> None:
@@ -359,5 +365,5 @@ class SupportService:
         return support_command(self, user_id, channel_id, text)
 
 
-def create(runtime: Any) -> SupportService:
+def create(runtime: Foundation) -> SupportService:
     return SupportService(runtime, parse_config(runtime.settings))

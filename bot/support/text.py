@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from bot.slack_text import escape
+from bot.text import escape
 
 SUBJECT_LIMIT = 80
 SLACK_COMMENT_LIMIT = 3000  # characters of one Zendesk comment shown in Slack; the rest stays in Zendesk

@@ -1,9 +1,15 @@
+from collections.abc import Sequence
+
 from slack_bolt import App
 
-from listeners.actions.dispatch import ACTIONS as DISPATCH_ACTIONS
+from bot.capability import CapabilitySpec
+from listeners.actions.capability import capability_button
 
 
-def register(app: App) -> None:
-    """Button handlers arrive with the capabilities that send buttons (dispatch)."""
-    for action_id, handler in DISPATCH_ACTIONS.items():
-        app.action(action_id)(handler)
+def register(app: App, specs: Sequence[CapabilitySpec]) -> None:
+    """Button handlers arrive with the capabilities that send buttons, from their specs."""
+    for spec in specs:
+        for action in spec.actions:
+            listener = capability_button(spec, action)
+            for action_id in action.action_ids:
+                app.action(action_id)(listener)

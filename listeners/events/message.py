@@ -4,7 +4,5 @@ from slack_bolt import BoltContext
 def message(event: dict, context: BoltContext) -> None:
     """Every capability that reads messages (support threads, topic edits) gets the event, after the ack."""
     runtime = context["runtime"]
-    for service in runtime.services.values():
-        handler = getattr(service, "on_message", None)
-        if handler is not None:
-            runtime.submit(handler, event)
+    for service in runtime.message_readers:
+        runtime.submit(service.on_message, event)

@@ -24,7 +24,7 @@ def seed(world: World) -> None:
 def p1_incident(world: World, runtime: Runtime, transcript: Transcript) -> None:
     transcript.say(f"[pagerduty] a P1 incident opens: '{TITLE}'")
     world.pagerduty.trigger_incident(SERVICE, TITLE, priority="P1")
-    runtime.scheduler.run_and_wait("incidents_poll", timeout=WAIT)
+    runtime.scheduler.run_and_wait("incidents.poll", timeout=WAIT)
     issue = world.jira.wait_for(
         lambda: next((i for i in world.jira.issues() if TITLE in i["fields"]["summary"]), None),
         timeout=WAIT,
@@ -41,7 +41,7 @@ def done_in_jira(world: World, runtime: Runtime, transcript: Transcript) -> None
     issue = next(i for i in world.jira.issues() if TITLE in i["fields"]["summary"])
     transcript.say(f"[jira] carol moves {issue['key']} to Done")
     world.jira.transition_as_human(issue["key"], "Done", author="Carol Chen")
-    runtime.scheduler.run_and_wait("jira_poll", timeout=WAIT)
+    runtime.scheduler.run_and_wait("jira_sync.poll", timeout=WAIT)
     incident_id = next(i["id"] for i in world.pagerduty.incidents_by_status("resolved") + _open(world) if _is_ours(i))
     world.pagerduty.wait_for(
         lambda: world.pagerduty.incident(incident_id)["status"] == "resolved", timeout=WAIT, message="PD resolved"

@@ -25,7 +25,7 @@ def seed(world: World) -> None:
 
 
 def _poll(runtime: Runtime) -> None:
-    runtime.scheduler.run_and_wait("incidents_poll", timeout=WAIT)
+    runtime.scheduler.run_and_wait("incidents.poll", timeout=WAIT)
 
 
 def outage(world: World, runtime: Runtime, transcript: Transcript) -> None:

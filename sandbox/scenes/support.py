@@ -60,7 +60,7 @@ def agent_answers(world: World, runtime: Runtime, transcript: Transcript) -> Non
     world.zendesk.agent_comment(
         _Tour.ticket_id, "Thanks Bob! Which **client version** do you run?\n\n--\nZoe, Support", author_id=AGENT_ID
     )
-    runtime.scheduler.run_now("support-poll")  # the next poll, brought forward so the tour need not wait for it
+    runtime.scheduler.run_now("support.poll")  # the next poll, brought forward so the tour need not wait for it
     _wait_for_reply(world, _Tour.thread_ts, "(Zendesk)")
 
 

@@ -2,8 +2,8 @@ import time
 
 from bot.clients.slack import build_web_client
 from bot.identity import SlackDirectory
-from bot.migrations import MIGRATIONS
 from bot.store import Store
+from bot.wiring import MIGRATIONS
 
 
 def lookups(world):

@@ -1,11 +1,12 @@
-"""The end-to-end harness: the real bot (create_app + Socket Mode) against the loopback fakes."""
+"""The end-to-end harness: the real bot (bot.wiring.build + Socket Mode) against the loopback fakes."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot.runner import Bot
-from bot.runtime import Runtime, create_app
+from bot.runtime import Runtime
+from bot.wiring import build
 from sandbox.world import World
 
 WAIT = 10.0
@@ -16,7 +17,7 @@ class BotUnderTest:
         self.world = world
         self.slack = world.slack
         settings = world.settings(SWITCHBOARD_RETRY_PROFILE="test", **overrides)
-        self.runtime: Runtime = create_app(settings)
+        self.runtime: Runtime = build(settings)
         self.bot = Bot(self.runtime)
         self.bot.start()
         self.slack.wait_connected(timeout=WAIT)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.outbox import OUTBOX_JOB
 from sandbox.scenes.dispatch import OTHER_SERVICE, SERVICE
 from tests.e2e.harness import BotUnderTest
 
@@ -217,7 +218,7 @@ def test_only_the_addressed_user_or_an_admin_answers_and_a_second_click_changes_
     click(bot, "U0BOB", "U0BOB", prompt, "dispatch_no")
     again = ephemeral_after(bot, before)
     assert again.startswith("This alert was already answered by <@U0BOB> at ") and "(yes)" in again
-    bot.runtime.scheduler.run_and_wait("outbox")
+    bot.runtime.scheduler.run_and_wait(OUTBOX_JOB)
     assert incidents(bot) == [] and len(world.github.calls("PATCH", r"/issues/\d+$")) == 1
 
     rid2 = submit(bot, self_service("ss-admin", user="U0CAROL"))
@@ -242,7 +243,7 @@ def test_concurrent_clicks_answer_once(make_bot, world):
     row = wait_state(bot, rid, "closed", "escalated")
     bot.slack.wait_for(lambda: len(bot.slack.responses) >= before + 3, message="three 'already answered'")
     assert all("already answered" in r["body"]["text"] for r in bot.slack.responses[before:])
-    bot.runtime.scheduler.run_and_wait("outbox")
+    bot.runtime.scheduler.run_and_wait(OUTBOX_JOB)
     closes, pages = len(world.github.calls("PATCH", r"/issues/\d+$")), len(pd_creates(bot))
     assert (closes, pages) == ((1, 0) if row["answer"] == "yes" else (0, 1))
 
@@ -285,7 +286,7 @@ def test_a_waiting_alert_still_times_out_after_a_restart(make_bot, world):
     bot.stop()
     again = dispatch_bot(make_bot, DISPATCH_CONFIRM_TIMEOUT_MINUTES="0.02")
     again.runtime.store.execute("UPDATE dispatch_alerts SET escalate_at = 0 WHERE request_id = ?", [rid])
-    again.runtime.scheduler.run_and_wait("dispatch-timeouts")
+    again.runtime.scheduler.run_and_wait("dispatch.timeouts")
     assert wait_state(again, rid, "escalated")["outcome"] == "escalated: no response"
     assert len(incidents(again)) == 1
 
@@ -399,7 +400,7 @@ def test_the_same_request_id_is_routed_once_even_concurrently(make_bot, world):
         thread.join()
     wait_prompt(bot, "U0BOB")
     submit(bot, self_service("twice"))
-    bot.runtime.scheduler.run_and_wait("outbox")
+    bot.runtime.scheduler.run_and_wait(OUTBOX_JOB)
     assert results == ["twice"] * 5
     assert len(issue_creates(bot)) == 1 and len(dm_messages(bot, "U0BOB")) == 2
 
@@ -575,4 +576,4 @@ def test_dispatch_command_says_when_the_capability_is_off(make_bot, world):
     bot = make_bot(GITHUB_TOKEN="")
     assert "dispatch" not in bot.runtime.services
     reply = bot.command_reply("U0BOB", "C0OPS", "/dispatch", "page DB down")
-    assert reply.startswith("Alarm dispatch is not running in this Switchboard (off, missing GITHUB_TOKEN).")
+    assert reply == "Alarm dispatch is off in this Switchboard: set GITHUB_TOKEN and restart it."

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from bot.outbox import OUTBOX_JOB
 from bot.settings import ROOT
 from tests.e2e.test_dispatch import (
     ENV,
@@ -81,7 +82,7 @@ def test_cli_hands_the_message_to_the_running_bot(make_bot, world, tmp_path):
     assert alert(bot, "cli-1")["source"] == "cli"
     again = run_cli(world, "-", stdin=json.dumps(self_service("cli-1")))
     assert again.returncode == 0 and again.stdout == "cli-1\n" and "already received" in again.stderr
-    bot.runtime.scheduler.run_and_wait("outbox")
+    bot.runtime.scheduler.run_and_wait(OUTBOX_JOB)
     assert len(dm_messages(bot, "U0BOB")) == 2  # routed once: one message and one prompt
 
 
@@ -184,7 +185,7 @@ def test_a_redelivered_dispatch_command_is_routed_once(make_bot, world):
     world.slack.wait_for_ack(world.slack.redeliver(envelope))  # the same payload (same trigger_id) again
     world.slack.wait_for(lambda: len(world.slack.responses) > before, message="the answer to the redelivery")
     assert "was already received; it was not sent again" in world.slack.responses[before]["body"]["text"]
-    bot.runtime.scheduler.run_and_wait("outbox")
+    bot.runtime.scheduler.run_and_wait(OUTBOX_JOB)
     assert counts(bot) == (1, 0) and len(world.github.issues(REPO)) == 1 and len(dm_messages(bot, "U0BOB")) == 2
 
 
@@ -296,7 +297,7 @@ def test_a_crash_right_after_the_dm_was_posted_does_not_post_it_again(make_bot, 
     assert [m["text"] for m in dm_messages_of(world, "U0BOB")] == ["Login alarm crash-2"]
     bot = dispatch_bot(make_bot)
     wait_prompt(bot, "U0BOB")
-    bot.runtime.scheduler.run_and_wait("outbox")
+    bot.runtime.scheduler.run_and_wait(OUTBOX_JOB)
     assert [m["text"] for m in dm_messages(bot, "U0BOB")] == ["Login alarm crash-2", "Was this you?"]
     assert len(world.github.issues(REPO)) == 1
 

@@ -10,7 +10,8 @@ import yaml
 
 from bot.check import run_checks
 from bot.settings import ROOT
-from listeners.commands import COMMANDS
+from bot.wiring import SPECS
+from listeners.commands import command_names
 from listeners.events import EVENTS
 
 PYTHON = sys.executable
@@ -53,7 +54,7 @@ def test_home_tab_shows_capabilities_and_job_health(bot):
     assert "On-call topics and usergroups*: on" in text
     assert "*demo-sync* (on demand) — failing" in text
     assert "PagerDuty said 503" in text
-    assert "*housekeeping* (every 3600s) — ok" in text and "last success" in text and "next run in" in text
+    assert "*core.housekeeping* (every 3600s) — ok" in text and "last success" in text and "next run in" in text
     assert "failed job runs 1" in text
 
 
@@ -86,7 +87,7 @@ def test_manifest_lists_exactly_the_registered_commands_and_events():
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     commands = {c["command"] for c in manifest["features"]["slash_commands"]}
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert commands == set(COMMANDS)
+    assert commands == command_names(SPECS)
     listened = {"message" if e.startswith("message.") else e for e in events}
     assert listened == set(EVENTS)
     assert manifest["settings"]["socket_mode_enabled"] is True

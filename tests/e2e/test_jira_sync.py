@@ -29,12 +29,12 @@ def settle(world: World, bot: BotUnderTest) -> None:
 
 
 def poll_pd(world: World, bot: BotUnderTest) -> None:
-    bot.runtime.scheduler.run_and_wait("incidents_poll")
+    bot.runtime.scheduler.run_and_wait("incidents.poll")
     settle(world, bot)
 
 
 def poll_jira(world: World, bot: BotUnderTest) -> None:
-    bot.runtime.scheduler.run_and_wait("jira_poll")
+    bot.runtime.scheduler.run_and_wait("jira_sync.poll")
     settle(world, bot)
 
 
@@ -244,7 +244,7 @@ def test_restart_between_poll_and_write_creates_exactly_one_issue(world, make_bo
     bot = start(make_bot)
     world.jira.inject_fault(r"/issue$", 503, method="POST", times=-1)
     world.pagerduty.trigger_incident(SERVICE, "Storage full", priority="P1")
-    bot.runtime.scheduler.run_and_wait("incidents_poll")
+    bot.runtime.scheduler.run_and_wait("incidents.poll")
     world.jira.wait_for(lambda: world.jira.calls("POST", r"/issue$"), WAIT, "the first attempt")
     bot.stop()
     world.jira.clear_faults()
@@ -258,7 +258,7 @@ def test_a_create_whose_answer_was_lost_is_not_repeated(world, make_bot):
     bot = start(make_bot)
     world.jira.inject_fault(r"/issue$", 0, method="POST", delay=5.3)  # made after the client's 5 s timeout
     world.pagerduty.trigger_incident(SERVICE, "Cache cluster down", priority="P1")
-    bot.runtime.scheduler.run_and_wait("incidents_poll")
+    bot.runtime.scheduler.run_and_wait("incidents.poll")
     store = bot.runtime.store
     world.jira.wait_for(lambda: store.scalar("SELECT issue_key FROM jira_links"), 20, "the issue adopted")
     settle(world, bot)
@@ -276,7 +276,7 @@ def test_the_cursor_moves_only_after_a_window_is_handled(world, make_bot):
     pd.trigger_incident(SERVICE, "Replica lag", priority="P1")
     pd.inject_fault(r"^/log_entries$", 500, times=1)
     with pytest.raises(RuntimeError, match="default: "):
-        bot.runtime.scheduler.run_and_wait("incidents_poll")
+        bot.runtime.scheduler.run_and_wait("incidents.poll")
     assert store.scalar("SELECT log_cursor FROM pd_accounts WHERE name = 'default'") == cursor
     assert store.scalar("SELECT COUNT(*) FROM pd_log_entries") == handled
     assert store.scalar("SELECT COUNT(*) FROM jira_links") == 0

@@ -65,8 +65,8 @@ def slack_calls(world: World, method: str, **args: str) -> list[dict]:
 
 def settle(bot: BotUnderTest) -> None:
     """One sync and one write pass, each waited for (the jobs never overlap themselves)."""
-    bot.runtime.scheduler.run_and_wait("oncall-sync")
-    bot.runtime.scheduler.run_and_wait("oncall-write")
+    bot.runtime.scheduler.run_and_wait("oncall.sync")
+    bot.runtime.scheduler.run_and_wait("oncall.write")
 
 
 def links(bot: BotUnderTest) -> int:

@@ -9,6 +9,7 @@ import sys
 import pytest
 import yaml
 
+from bot.outbox import OUTBOX_JOB
 from bot.settings import ROOT, SettingsError
 from tests.e2e.test_oncall import (
     ALICE,
@@ -206,7 +207,7 @@ def test_hand_off_takes_effect_on_time_with_one_dm(world, make_bot):
     until = f"<!date^{now + HOUR}^{{date_short_pretty}} {{time}}|"
     assert dm["text"].startswith(f":pager: You are now on call for Primary until {until}")
     settle(bot)
-    bot.runtime.scheduler.run_and_wait("outbox")
+    bot.runtime.scheduler.run_and_wait(OUTBOX_JOB)
     assert len(world.slack.dm_messages("U0BOB")) == 1 and not world.slack.dm_messages("U0ALICE")
 
 
@@ -244,7 +245,9 @@ def test_pagerduty_failure_changes_nothing_and_is_reported(world, bot):
 
 def test_capability_off_answers_how_to_turn_it_on(world, make_bot):
     bot = make_bot(PAGERDUTY_API_TOKEN="", SUPPORT_CHANNELS="")  # (support would need PagerDuty too)
-    assert oncall(bot, "") == "On-call topics are off in this Switchboard: set PAGERDUTY_API_TOKEN and restart it."
+    assert oncall(bot, "") == (
+        "On-call topics and usergroups is off in this Switchboard: set PAGERDUTY_API_TOKEN and restart it."
+    )
 
 
 def test_malformed_setting_stops_startup_naming_it(world, make_bot):

@@ -30,7 +30,7 @@ def settle(world: World, bot: BotUnderTest) -> None:
 
 
 def poll(world: World, bot: BotUnderTest) -> None:
-    bot.runtime.scheduler.run_and_wait("incidents_poll")
+    bot.runtime.scheduler.run_and_wait("incidents.poll")
     settle(world, bot)
 
 
@@ -150,7 +150,7 @@ def test_union_of_accounts_and_a_failing_account_degrades_only_itself(world, mak
     account_b.inject_fault(r"^/incidents$", 500, method="GET", times=-1)
     account_b.resolve(db_b["id"])
     with pytest.raises(RuntimeError, match="b: "):
-        bot.runtime.scheduler.run_and_wait("incidents_poll")
+        bot.runtime.scheduler.run_and_wait("incidents.poll")
     settle(world, bot)
     assert sorted(unresolved(world)) == ["sp0api", "sp0db"], "a failing account keeps its last known state"
     counts = bot.runtime.home.counts()["statuspage"]
@@ -256,11 +256,11 @@ def test_marked_incidents_are_adopted_and_a_duplicate_is_resolved(world, make_bo
 
 
 def test_a_bad_setting_stops_startup_with_its_name(world):
-    from bot.runtime import create_app
     from bot.settings import SettingsError
+    from bot.wiring import build
 
     with pytest.raises(SettingsError, match="STATUSPAGE_OPEN_ON must be acknowledged or triggered"):
-        create_app(world.settings(STATUSPAGE_OPEN_ON="resolved", SWITCHBOARD_RETRY_PROFILE="test"))
+        build(world.settings(STATUSPAGE_OPEN_ON="resolved", SWITCHBOARD_RETRY_PROFILE="test"))
 
 
 def test_a_tag_naming_an_unknown_component_is_reported_once(world, make_bot, caplog):

@@ -18,7 +18,7 @@ def test_calls_are_paced_and_a_429_is_honoured(world: World, make_bot):
     sp.inject_fault(r"/incidents$", 429, method="POST", retry_after=1, times=1)
     page(world, "sp0api")
     page(world, "sp0web")
-    bot.runtime.scheduler.run_and_wait("incidents_poll")
+    bot.runtime.scheduler.run_and_wait("incidents.poll")
     sp.wait_for(lambda: len(unresolved(world)) == 2, WAIT, "both incidents opened")
     settle(world, bot)
 
@@ -34,7 +34,7 @@ def test_restart_between_poll_and_write_opens_exactly_one_incident(world: World,
     bot = start(make_bot)
     sp.inject_fault(r"/incidents$", 503, method="POST", times=-1)
     page(world, "sp0db")
-    bot.runtime.scheduler.run_and_wait("incidents_poll")  # decided and queued; Statuspage is down
+    bot.runtime.scheduler.run_and_wait("incidents.poll")  # decided and queued; Statuspage is down
     sp.wait_for(lambda: sp.calls("POST", r"/incidents$"), WAIT, "the first attempt")
     bot.stop()
     sp.clear_faults()
@@ -52,7 +52,7 @@ def test_a_create_whose_answer_was_lost_is_not_repeated(world: World, make_bot):
     bot = start(make_bot)
     sp.inject_fault(r"/incidents$", 0, method="POST", delay=5.3)  # made after the client's 5 s timeout
     page(world, "sp0web")
-    bot.runtime.scheduler.run_and_wait("incidents_poll")
+    bot.runtime.scheduler.run_and_wait("incidents.poll")
     sp.wait_for(lambda: unresolved(world), WAIT, "the slow incident")
     store = bot.runtime.store
     sp.wait_for(

@@ -58,7 +58,7 @@ def wait_comments(world: World, ticket_id: int, count: int) -> list[str]:
 
 
 def poll(bot: Any) -> None:
-    bot.runtime.scheduler.run_and_wait("support-poll")
+    bot.runtime.scheduler.run_and_wait("support.poll")
 
 
 def settled(bot: Any) -> None:

@@ -215,7 +215,7 @@ def test_daily_report_lists_closed_and_open_tickets(make_bot, world):
     world.zendesk.set_status(solved["id"], "solved", author_id=AGENT_ID)
     poll(bot)
     settled(bot)
-    bot.runtime.scheduler.run_and_wait("support-report")
+    bot.runtime.scheduler.run_and_wait("support.report")
     report = world.slack.wait_for(lambda: top_level(world), message="the report")[0]["text"]
     base = f"{world.zendesk.base_url}/agent/tickets"
     lines = report.splitlines()
@@ -225,7 +225,7 @@ def test_daily_report_lists_closed_and_open_tickets(make_bot, world):
     assert lines[5].startswith(f"• <{base}/{first['id']}|#{first['id']}> Oldest problem — open 1m — <https://")
     assert lines[5].endswith(f"/archives/{CHANNEL}/p{first_ts.replace('.', '')}|thread>")
     assert lines[6].startswith(f"• <{base}/{second['id']}|#{second['id']}> Newer problem")
-    bot.runtime.scheduler.run_and_wait("support-report")  # the same day again: still one report
+    bot.runtime.scheduler.run_and_wait("support.report")  # the same day again: still one report
     settled(bot)
     assert len(top_level(world)) == 1
 

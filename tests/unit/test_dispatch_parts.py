@@ -10,10 +10,10 @@ from bot.dispatch.commands import _take_mentions, _title, confirm_message
 from bot.dispatch.config import load_config
 from bot.dispatch.github_audit import CreationPacer, GitHubRejected, _next_link, classify
 from bot.dispatch.spec import Defaults, parse_message
-from bot.migrations import MIGRATIONS
 from bot.outbox import RetryLater
 from bot.settings import SettingsError, load_settings
 from bot.store import Store
+from bot.wiring import MIGRATIONS
 
 BASE = {"GITHUB_TOKEN": "t", "GITHUB_REPO": "acme/alerts"}
 

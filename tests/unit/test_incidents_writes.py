@@ -3,8 +3,8 @@ import time
 import pytest
 
 from bot.incidents.writes import ECHO_SECONDS, is_own_write, recently_written, record_seen, record_write
-from bot.migrations import MIGRATIONS
 from bot.store import Store
+from bot.wiring import MIGRATIONS
 
 
 @pytest.fixture

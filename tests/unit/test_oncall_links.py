@@ -1,6 +1,5 @@
 import pytest
 
-from bot.migrations import MIGRATIONS
 from bot.oncall.links import (
     Link,
     LinkFileError,
@@ -14,6 +13,7 @@ from bot.oncall.links import (
     settle_targets,
 )
 from bot.store import Store
+from bot.wiring import MIGRATIONS
 
 
 @pytest.fixture

@@ -2,9 +2,9 @@ import time
 
 import pytest
 
-from bot.migrations import MIGRATIONS
 from bot.outbox import GiveUp, Outbox, RetryLater
 from bot.store import Store
+from bot.wiring import MIGRATIONS
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@ import time
 
 import pytest
 
-from bot.migrations import MIGRATIONS
 from bot.scheduler import Scheduler
 from bot.store import Store
+from bot.wiring import MIGRATIONS
 
 
 def wait_until(predicate, timeout=5.0):

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from bot.settings import SPECS, SettingsError, load_settings
+from bot.settings import CORE, SettingsError, load_settings
 
 BASE = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
 
@@ -42,15 +42,6 @@ def test_dotenv_is_read_and_environment_wins(tmp_path):
     assert s.github_repo == "acme/alerts"
 
 
-def test_capabilities_report_missing_names():
-    s = settings(PAGERDUTY_API_TOKEN="pd")
-    caps = {c.name: c for c in s.capabilities()}
-    assert caps["oncall"].on
-    assert not caps["dispatch"].on
-    assert caps["dispatch"].missing == ("GITHUB_TOKEN", "GITHUB_REPO", "PAGERDUTY_FROM_EMAIL")
-    assert caps["jira_sync"].missing[:2] == ("PAGERDUTY_FROM_EMAIL", "JIRA_URL")
-
-
 def test_secrets_are_not_in_repr():
     s = settings(PAGERDUTY_API_TOKEN="pd-secret-value")
     assert "pd-secret-value" not in repr(s)
@@ -71,5 +62,5 @@ def test_every_setting_is_documented_in_the_readme():
     from bot.settings import ROOT
 
     readme = (ROOT / "README.md").read_text()
-    missing = [spec.name for spec in SPECS if f"`{spec.name}`" not in readme]
+    missing = [spec.name for spec in CORE if f"`{spec.name}`" not in readme]
     assert missing == []

@@ -3,8 +3,8 @@ import threading
 
 import pytest
 
-from bot.migrations import MIGRATIONS
 from bot.store import Migration, Store
+from bot.wiring import MIGRATIONS
 
 
 @pytest.fixture

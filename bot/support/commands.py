@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from bot.home import ago
-from bot.slack_text import escape
+from bot.capability import CommandRequest
 from bot.support import records
 from bot.support.text import parse_permalink
+from bot.text import ago, escape
 
 if TYPE_CHECKING:
     from bot.support.service import SupportService
@@ -88,3 +88,8 @@ def status_text(service: SupportService) -> str:
     policy = config.escalation_policy
     lines.append(f"• On-call notice: escalation policy {policy}" if policy else "• On-call notice: off")
     return "\n".join(lines)
+
+
+def answer(service: SupportService, request: CommandRequest) -> str:
+    """`/support …` (after the ack, on the foundation's pool)."""
+    return support_command(service, request.user_id, request.channel_id, request.text)

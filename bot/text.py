@@ -8,6 +8,7 @@ bot never sets, but a zero-width joiner keeps them inert everywhere, including i
 from __future__ import annotations
 
 import re
+import time
 
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 
@@ -20,3 +21,21 @@ def escape(text: str) -> str:
 
 def mention(user_id: str) -> str:
     return f"<@{user_id}>"
+
+
+def ago(ts: float | None, now: float | None = None) -> str:
+    """'3m ago' / 'in 2m' / 'never' — short enough for a Block Kit context line."""
+    if ts is None:
+        return "never"
+    delta = (now or time.time()) - ts
+    future = delta < 0
+    delta = abs(delta)
+    if delta < 60:
+        text = f"{int(delta)}s"
+    elif delta < 3600:
+        text = f"{int(delta // 60)}m"
+    elif delta < 86400:
+        text = f"{int(delta // 3600)}h"
+    else:
+        text = f"{int(delta // 86400)}d"
+    return f"in {text}" if future else f"{text} ago"

@@ -1,4 +1,4 @@
-from bot.slack_text import escape
+from bot.text import escape
 
 
 def test_markup_and_broadcasts_from_vendors_are_neutralised():

@@ -1,0 +1,28 @@
+from collections.abc import Callable
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot.capability import CapabilitySpec, CommandRequest, SlashCommand
+
+
+def capability_command(spec: CapabilitySpec, slash: SlashCommand) -> Callable[..., None]:
+    """The listener of one capability's slash command: ack at once, answer on Switchboard's own pool."""
+
+    def listener(ack: Ack, command: dict, context: BoltContext, respond: Respond) -> None:
+        ack()
+        runtime = context["runtime"]
+        service = runtime.services.get(spec.name)
+        if service is None:
+            respond(spec.off_message(runtime.settings))
+            return
+        request = CommandRequest(
+            user_id=command.get("user_id", ""),
+            user_name=command.get("user_name", ""),
+            channel_id=command.get("channel_id", ""),
+            text=command.get("text", ""),
+            trigger_id=command.get("trigger_id"),
+        )
+        runtime.submit(lambda: respond(slash.answer(service, request)))
+
+    listener.__name__ = f"{spec.name}_command"
+    return listener
