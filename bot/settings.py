@@ -95,7 +95,7 @@ class RetryProfile:
 
     timeout: float  # one vendor request
     rate_limit_retries: int  # in-call retries after a 429
-    max_wait: float  # cap on one in-call Retry-After sleep; longer waits go back to the caller as "retry later"
+    max_wait: float  # longest Retry-After waited out inside a call; a longer one goes back to the caller at once
     network_retries: int  # re-sends of a request that never reached the vendor (connection errors)
     library_retries: int  # retries a vendor library makes by itself (Jira's on 429/503, GitHub's on GETs)
     pacing: float  # multiplier on the gaps kept between requests to respect vendors' rate limits (0 = none)
@@ -103,7 +103,7 @@ class RetryProfile:
     socket_ping_interval: float  # Socket Mode ping: also how soon a dead connection is noticed
 
 
-MAX_RETRY_AFTER_SECONDS = 60.0  # no client sleeps longer than this inside one request
+MAX_RETRY_AFTER_SECONDS = 5.0  # no client sleeps longer than this inside one request: jobs move on instead
 
 RETRY_PROFILES = {
     "production": RetryProfile(

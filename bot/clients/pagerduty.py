@@ -37,6 +37,8 @@ class RestClient(RestApiV2Client):
                 return response
             attempts += 1
             seconds = retry_after_seconds(response.headers, default=2.0**attempts)
+            if seconds > self.retry_profile.max_wait:
+                return response  # the caller (a job, an outbox effect) comes back after Retry-After
             log.warning("PagerDuty rate limit on %s %s; waiting %.1fs", method, url, seconds)
             wait(seconds, self.retry_profile)
 

@@ -74,3 +74,20 @@ def test_custom_ca_from_ssl_cert_file_is_trusted(world):
     untrusted = world.settings(SWITCHBOARD_RETRY_PROFILE="test", SSL_CERT_FILE="")
     result = {r.integration: r for r in run_checks(untrusted)}["PagerDuty"]
     assert not result.ok and "CERTIFICATE_VERIFY_FAILED" in result.reason
+
+
+def test_a_long_slack_retry_after_pauses_only_that_method(world):
+    """Production profile: a 30 s Retry-After is not slept inside the call; the method is paused, others go on."""
+    client = build_web_client(world.settings(SWITCHBOARD_RETRY_PROFILE="production"))
+    limited = {"ok": False, "error": "ratelimited"}
+    world.slack.inject_fault(r"/api/chat\.postMessage$", 429, retry_after=30, body=limited)
+    with pytest.raises(SlackApiError) as first:  # at once: had it waited 30 s and retried, the post would succeed
+        client.chat_postMessage(channel="C0OPS", text="hello")
+    assert first.value.response["error"] == "ratelimited"
+    with pytest.raises(SlackApiError) as second:  # refused locally: Slack is not asked again during the pause
+        client.chat_postMessage(channel="C0OPS", text="hello again")
+    assert second.value.response.status_code == 429
+    assert 28 <= float(second.value.response.headers["Retry-After"]) <= 30
+    assert len(world.slack.calls("POST", r"/api/chat\.postMessage$")) == 1
+    client.conversations_setTopic(channel="C0OPS", topic="still writable")  # another method is not paused
+    assert world.slack.topic("C0OPS") == "still writable"
