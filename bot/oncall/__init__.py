@@ -1,7 +1,7 @@
 """On-call topics and usergroups follow PagerDuty; `/oncall` answers who is on call."""
 
 from bot.capability import CapabilitySpec, SlashCommand
-from bot.oncall import commands, schema
+from bot.oncall import commands, config, schema
 from bot.oncall.service import create
 
 SPEC = CapabilitySpec(
@@ -9,6 +9,7 @@ SPEC = CapabilitySpec(
     title="On-call topics and usergroups",
     needs=("PAGERDUTY_API_TOKEN",),
     create=create,
+    settings=config.SETTINGS,
     migrations=schema.MIGRATIONS,
     commands=(SlashCommand("/oncall", commands.answer),),
     reads_messages=True,  # a person editing a channel topic

@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.oncall.links import Link
 from bot.oncall.roster import OnCall, Override
-from bot.oncall.sync import SyncReport, slack_date
+from bot.oncall.rules import slack_date
+from bot.oncall.sync import SyncReport
 from bot.oncall.writer import Change, WriteReport
 from bot.text import ago, escape, mention
 

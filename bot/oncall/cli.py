@@ -13,8 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot.clients.pagerduty import PagerDutyError
-from bot.oncall.links import LinkFileError, diff_links, export_yaml, load_links, parse_yaml, replace_links
+from bot.clients.pagerduty import PagerDutyError, build_rest_client
+from bot.oncall.link_file import LinkFileError, diff_links, export_yaml, parse_yaml
+from bot.oncall.links import load_links, replace_links
+from bot.oncall.reader import save_schedule
+from bot.oncall.roster import Roster
 from bot.settings import Settings
 from bot.store import Store
 
@@ -27,10 +30,6 @@ class CliError(Exception):
 
 def _check_schedules(settings: Settings, store: Store, schedule_ids: list[str]) -> None:
     """Every schedule the file adds must exist in PagerDuty; the names learned are kept for topics."""
-    from bot.clients.pagerduty import build_rest_client
-    from bot.oncall.roster import Roster
-    from bot.oncall.sync import save_schedule
-
     roster = Roster(build_rest_client(settings))
     now = time.time()
     for schedule_id in schedule_ids:

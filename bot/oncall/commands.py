@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any
 from bot.capability import CommandRequest
 from bot.clients.pagerduty import PagerDutyError
 from bot.clients.slack import SlackApiError, slack_error
+from bot.oncall import rules
 from bot.oncall.answers import links_answer, schedule_answer, sync_answer, usergroup_label
 from bot.oncall.links import SCHEDULE_ID, Link, add_link, load_links, remove_targets, settle_targets
 from bot.oncall.parse import USAGE, CommandError, OncallCommand, ScheduleRef, parse_command
+from bot.oncall.reader import save_schedule, schedule_rows
 from bot.oncall.roster import ScheduleInfo, is_not_found
-from bot.oncall.sync import deactivated_display
-from bot.oncall.topic import Written, plan_topic
+from bot.oncall.sync import LAST_SYNC_STATE
+from bot.oncall.topic import plan_topic
 from bot.text import escape, mention
 
 if TYPE_CHECKING:
@@ -34,7 +36,7 @@ NO_SCHEDULE_HERE = (
 class CommandHandler:
     def __init__(self, service: OncallService):
         self.service = service
-        self.runtime = service.runtime
+        self.foundation = service.foundation
         self.store = service.store
         self.roster = service.roster
 
@@ -47,7 +49,7 @@ class CommandHandler:
                 return self.who(channel_id, command)
             if command.action == "list":
                 return self.list()
-            if not self.runtime.is_admin(user_id):
+            if not self.foundation.is_admin(user_id):
                 return NOT_ADMIN
             if command.action == "link":
                 return self.link(user_id, channel_id, command)
@@ -94,7 +96,7 @@ class CommandHandler:
             links = [link for link in load_links(self.store) if channel_id in link.channels]
             if not links:
                 return NO_SCHEDULE_HERE
-            names = self.service.syncer.display_names(links, self.schedule_rows())
+            names = rules.display_names(links, self.schedule_rows())
             schedules = [
                 (sid, names.get(sid, sid)) for sid in dict.fromkeys(s for link in links for s in link.schedules)
             ]
@@ -108,31 +110,31 @@ class CommandHandler:
             if is_not_found(error):
                 return f"*{name}*: schedule `{schedule_id}` not found in PagerDuty."
             raise
-        people = self.service.syncer.fill_emails(rendered.people)
+        people = self.service.reader.fill_emails(rendered.people)
         shown = {
-            p.user_id: deactivated_display(p)
+            p.user_id: rules.deactivated_display(p)
             if p.deactivated
-            else self.runtime.directory.mention_or_name(p.email, p.name)
+            else self.foundation.directory.mention_or_name(p.email, p.name)
             for p in people
         }
         return schedule_answer(name, people, rendered.overrides, shown, now, LOOKAHEAD_DAYS)
 
     def schedule_rows(self) -> dict[str, dict[str, Any]]:
-        return {r["id"]: r for r in self.store.query("SELECT * FROM oncall_schedules")}
+        return schedule_rows(self.store)
 
     def list(self) -> str:
         rows = self.schedule_rows()
         channels = {r["channel_id"]: r for r in self.store.query("SELECT * FROM oncall_channels")}
         usergroups = {r["usergroup_id"]: r for r in self.store.query("SELECT * FROM oncall_usergroups")}
         names = {sid: escape(r["name"]) for sid, r in rows.items()}
-        last = self.store.get_state("oncall.last_sync")
+        last = self.store.get_state(LAST_SYNC_STATE)
         return links_answer(load_links(self.store), names, channels, usergroups, json.loads(last) if last else None)
 
     # --- changing ------------------------------------------------------------------------------------
     def check_channel(self, channel_id: str, errors: list[str]) -> str | None:
         """The channel's topic when the bot can write it, else None with the reason added to `errors`."""
         try:
-            channel = self.runtime.slack.conversations_info(channel=channel_id)["channel"]
+            channel = self.foundation.slack.conversations_info(channel=channel_id)["channel"]
         except SlackApiError as error:
             if slack_error(error) == "channel_not_found":
                 errors.append(
@@ -154,7 +156,7 @@ class CommandHandler:
         """Usergroup id → handle for every group named, resolving typed `@handles`; unknown ones are errors."""
         if not (command.usergroups or command.usergroup_handles):
             return {}
-        groups = self.runtime.slack.usergroups_list()["usergroups"]
+        groups = self.foundation.slack.usergroups_list()["usergroups"]
         by_id = {g["id"]: g for g in groups}
         by_handle = {str(g.get("handle", "")).lower(): g for g in groups}
         found: dict[str, str] = {}
@@ -194,7 +196,7 @@ class CommandHandler:
         link = Link(tuple(dict.fromkeys(i.id for i in infos)), names, tuple(channels), tuple(groups))
         now = time.time()
         for info in infos:
-            self.service.syncer.save_schedule(info, info.id, now)
+            save_schedule(self.store, info, info.id, now)
         with self.store.write() as db:
             add_link(db, link, created_by=user_id, now=now)
             settle_targets(db, now)
@@ -217,11 +219,7 @@ class CommandHandler:
         row = self.store.query_one("SELECT * FROM oncall_channels WHERE channel_id = ?", [channel]) or {}
         if row.get("blocked"):
             return f"• <#{channel}>: Slack refused the topic (`{row.get('last_error')}`)."
-        written = (
-            Written(row["written_topic"], row["written_prefix"] or "", row["written_rest"])
-            if (row.get("written_topic") is not None)
-            else None
-        )
+        written = rules.written_of(row) if row else None
         topic = row.get("topic") or ""
         plan = plan_topic(row["desired_prefix"], topic, written) if row.get("desired_prefix") else None
         shown = plan.topic if plan else topic
@@ -309,4 +307,4 @@ class CommandHandler:
 
 def answer(service: OncallService, request: CommandRequest) -> str:
     """`/oncall …` (after the ack, on the foundation's pool)."""
-    return service.commands.handle(request.user_id, request.channel_id, request.text)
+    return CommandHandler(service).handle(request.user_id, request.channel_id, request.text)

@@ -14,14 +14,14 @@ from typing import Any
 
 from bot.capability import CapabilityService, Foundation, Job
 from bot.clients.pagerduty import build_rest_client
-from bot.clients.slack import SlackApiError, slack_error
-from bot.oncall.commands import CommandHandler
-from bot.oncall.config import OncallConfig, load_config
+from bot.oncall import rules
+from bot.oncall.config import OncallConfig, load
+from bot.oncall.effects import OncallEffects
+from bot.oncall.reader import OnCallReader
 from bot.oncall.roster import Roster
-from bot.oncall.sync import HANDOFF_DM, Syncer, SyncReport
-from bot.oncall.topic import Written, plan_removal, plan_topic
+from bot.oncall.sync import LAST_SYNC_STATE, Syncer, SyncReport
 from bot.oncall.writer import SlackWriter, WriteReport
-from bot.outbox import GiveUp, RetryLater, vendor_retry_after
+from bot.outbox import Handler
 
 log = logging.getLogger(__name__)
 
@@ -29,23 +29,21 @@ SYNC_JOB = "oncall.sync"
 WRITE_JOB = "oncall.write"
 WRITE_SECONDS = 30.0  # safety net; the writer is also woken by every sync, topic event and rate-limit window
 HANDOFF_DELAY_SECONDS = 1.0  # run just after a shift ends, when PagerDuty already answers with the next person
-LAST_SYNC_STATE = "oncall.last_sync"
-DM_REFUSALS = {"channel_not_found", "user_not_found", "user_disabled", "cannot_dm_bot", "not_allowed_token_type"}
 
 
 class OncallService(CapabilityService):
-    def __init__(self, runtime: Foundation, config: OncallConfig):
-        self.runtime = runtime
-        self.store = runtime.store
+    def __init__(self, foundation: Foundation, config: OncallConfig):
+        self.foundation = foundation
+        self.store = foundation.store
         self.config = config
-        self.roster = Roster(build_rest_client(runtime.settings))
+        self.roster = Roster(build_rest_client(foundation.settings))
+        self.reader = OnCallReader(self.store, self.roster)
         self.syncer = Syncer(
-            self.store, self.roster, runtime.directory, runtime.outbox, config.sync_seconds, config.handoff_dm
+            self.store, self.reader, foundation.directory, foundation.outbox, config.sync_seconds, config.handoff_dm
         )
-        self.writer = SlackWriter(self.store, runtime.slack)
-        self.commands = CommandHandler(self)
+        self.writer = SlackWriter(self.store, foundation.slack)
+        self.outbox_effects = OncallEffects(foundation.slack)
         self._local = threading.local()  # reports of runs made in this thread (`/oncall sync` waits for them)
-        runtime.outbox.register(HANDOFF_DM, self.send_handoff_dm)
         self.forget_slack_state()
 
     def forget_slack_state(self) -> None:
@@ -59,6 +57,9 @@ class OncallService(CapabilityService):
     # --- jobs ------------------------------------------------------------------------------------
     def jobs(self) -> tuple[Job, ...]:
         return (Job(SYNC_JOB, self.config.sync_seconds, self.sync), Job(WRITE_JOB, WRITE_SECONDS, self.write))
+
+    def effects(self) -> dict[str, Handler]:
+        return self.outbox_effects.handlers()
 
     def sync(self) -> None:
         started = time.time()
@@ -75,7 +76,7 @@ class OncallService(CapabilityService):
             ),
         )
         if report.next_boundary is not None:
-            self.runtime.scheduler.run_at(SYNC_JOB, report.next_boundary + HANDOFF_DELAY_SECONDS)
+            self.foundation.scheduler.run_at(SYNC_JOB, report.next_boundary + HANDOFF_DELAY_SECONDS)
         for line in report.handoffs:
             log.info("on-call hand-off: %s", line)
         if not getattr(self._local, "hold_writes", False):
@@ -86,7 +87,7 @@ class OncallService(CapabilityService):
         self._local.write_report = report
         wake = self._next_write(report)
         if wake is not None:
-            self.runtime.scheduler.run_at(WRITE_JOB, wake)
+            self.foundation.scheduler.run_at(WRITE_JOB, wake)
 
     def _next_write(self, report: WriteReport) -> float | None:
         now = time.time()
@@ -104,13 +105,13 @@ class OncallService(CapabilityService):
         self._local.sync_report = self._local.write_report = None
         error = None
         try:
-            self.runtime.scheduler.run_and_wait(SYNC_JOB)
+            self.foundation.scheduler.run_and_wait(SYNC_JOB)
         except Exception as exc:
             error = _describe(exc)
         finally:
             self._local.hold_writes = False
         try:
-            self.runtime.scheduler.run_and_wait(WRITE_JOB)
+            self.foundation.scheduler.run_and_wait(WRITE_JOB)
         except Exception as exc:
             error = error or _describe(exc)
         return self._local.sync_report, self._local.write_report, error
@@ -118,7 +119,7 @@ class OncallService(CapabilityService):
     def soon(self, job: str) -> None:
         """Run a job as soon as the scheduler loop can. Not `run_now`: a run started from a job or a listener
         thread while the bot shuts down could outlive the database; the loop thread is stopped first."""
-        self.runtime.scheduler.run_at(job, time.time())
+        self.foundation.scheduler.run_at(job, time.time())
 
     def kick(self) -> None:
         """Sync soon (after a link change), in the background."""
@@ -134,16 +135,7 @@ class OncallService(CapabilityService):
             row = db.conn.execute("SELECT * FROM oncall_channels WHERE channel_id = ?", [channel]).fetchone()
             if row is None:
                 return
-            written = (
-                Written(row["written_topic"], row["written_prefix"] or "", row["written_rest"])
-                if row["written_topic"] is not None
-                else None
-            )
-            if row["removing"]:
-                needs_write = plan_removal(topic, written) is not None
-            else:
-                prefix = row["desired_prefix"]
-                needs_write = prefix is not None and plan_topic(prefix, topic, written) is not None
+            needs_write = rules.edited_topic_needs_write(row, topic)
             db.conn.execute(
                 "UPDATE oncall_channels SET topic = ?, topic_known = 1, dirty = ?, "
                 "dirty_since = CASE WHEN ? THEN COALESCE(dirty_since, ?) ELSE NULL END WHERE channel_id = ?",
@@ -152,23 +144,6 @@ class OncallService(CapabilityService):
         if needs_write:
             log.info("topic of %s was edited without our on-call part; restoring it", channel)
             self.soon(WRITE_JOB)
-
-    # --- commands --------------------------------------------------------------------------------
-    def handle_command(self, user_id: str, channel_id: str, text: str) -> str:
-        return self.commands.handle(user_id, channel_id, text)
-
-    # --- outbox ----------------------------------------------------------------------------------
-    def send_handoff_dm(self, payload: dict[str, Any]) -> dict[str, Any]:
-        try:
-            answer = self.runtime.slack.chat_postMessage(channel=payload["user"], text=payload["text"])
-        except SlackApiError as error:
-            code = slack_error(error)
-            if code == "ratelimited":
-                raise RetryLater(code, vendor_retry_after(error)) from error
-            if code in DM_REFUSALS:
-                raise GiveUp(code) from error
-            raise
-        return {"channel": answer.get("channel"), "ts": answer.get("ts")}
 
     # --- Home tab --------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -197,5 +172,5 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:200]
 
 
-def create(runtime: Foundation) -> OncallService:
-    return OncallService(runtime, load_config(runtime.settings))
+def create(foundation: Foundation) -> OncallService:
+    return OncallService(foundation, load(foundation.settings))

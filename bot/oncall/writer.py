@@ -21,12 +21,13 @@ from typing import Any
 
 from bot.clients.common import retry_after_seconds
 from bot.clients.slack import SlackApiError, WebClient, slack_error
+from bot.oncall import rules
 from bot.oncall.topic import Written, plan_removal, plan_topic
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-# Slack's per-method planning numbers (VENDORS.md §1.1): Tier 2 = 20/min, Tier 3 = 50/min.
+# Slack's per-method rate limit tiers (https://api.slack.com/apis/rate-limits): Tier 2 = 20/min, Tier 3 = 50/min.
 LIMITS_PER_MINUTE = {
     "conversations.setTopic": 20,
     "usergroups.users.update": 20,
@@ -142,11 +143,7 @@ class SlackWriter:
             self.store.execute(
                 "UPDATE oncall_channels SET topic = ?, topic_known = 1 WHERE channel_id = ?", [topic, channel]
             )
-        written = (
-            Written(row["written_topic"], row["written_prefix"] or "", row["written_rest"])
-            if row["written_topic"] is not None
-            else None
-        )
+        written = rules.written_of(row)
         if row["removing"]:
             self._remove_our_part(channel, topic, written, report)
             return

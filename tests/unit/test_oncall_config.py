@@ -1,11 +1,11 @@
 import pytest
 
-from bot.oncall.config import load_config
+from bot.oncall.config import load
 from bot.settings import SettingsError, load_settings
 
 
 def config(**env: str):
-    return load_config(load_settings(env, dotenv_path=None))
+    return load(load_settings(env, dotenv_path=None))
 
 
 def test_defaults():

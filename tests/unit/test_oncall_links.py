@@ -1,17 +1,7 @@
 import pytest
 
-from bot.oncall.links import (
-    Link,
-    LinkFileError,
-    add_link,
-    diff_links,
-    export_yaml,
-    load_links,
-    parse_yaml,
-    remove_targets,
-    replace_links,
-    settle_targets,
-)
+from bot.oncall.link_file import LinkFileError, diff_links, export_yaml, parse_yaml
+from bot.oncall.links import Link, add_link, load_links, remove_targets, replace_links, settle_targets
 from bot.store import Store
 from bot.wiring import MIGRATIONS
 
