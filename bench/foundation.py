@@ -67,11 +67,11 @@ def outbox_throughput(world: World, bot: BotUnderTest, effects: int) -> None:
     outbox = bot.runtime.outbox
     world.slack.echo_bot_events = False  # the bot would only ignore its own 300 messages coming back
     outbox.register(
-        "bench-post", lambda p: {"ts": bot.runtime.slack.chat_postMessage(channel="C0GENERAL", text=p["text"])["ts"]}
+        "bench.post", lambda p: {"ts": bot.runtime.slack.chat_postMessage(channel="C0GENERAL", text=p["text"])["ts"]}
     )
     started = time.perf_counter()
     for i in range(effects):
-        outbox.enqueue(f"bench:{i}", "bench-post", {"text": f"message {i}"})
+        outbox.enqueue(f"bench:{i}", "bench.post", {"text": f"message {i}"})
     world.slack.wait_for(lambda: len(world.slack.messages("C0GENERAL")) >= effects, timeout=120)
     elapsed = time.perf_counter() - started
     print(

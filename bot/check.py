@@ -95,7 +95,7 @@ def run_checks(settings: Settings) -> list[CheckResult]:
 
 def format_table(results: list[CheckResult]) -> str:
     if not results:
-        return "No integration is configured (see README: Settings)."
+        return "No integration is configured (see docs/settings.md)."
     width = max(len("integration"), *(len(r.integration) for r in results))
     lines = [f"{'integration'.ljust(width)}  result  reason"]
     lines += [f"{r.integration.ljust(width)}  {'OK  ' if r.ok else 'FAIL'}    {r.reason}" for r in results]

@@ -1,4 +1,4 @@
-"""Background jobs on the `schedule` package, made safe (VENDORS.md §7.5).
+"""Background jobs on the `schedule` package, made safe.
 
 The package alone runs jobs serially, dies on the first exception and re-runs a failed job on every
 tick. Here the loop thread only decides *when*; each run goes to a worker pool, is wrapped so an

@@ -1,6 +1,6 @@
 """One SQLite file through sqlite-utils, safe under Bolt's worker threads and the scheduler thread.
 
-Why it looks like this (VENDORS.md §7.4): a sqlite3 connection must not be shared between threads that
+Why it looks like this: a sqlite3 connection must not be shared between threads that
 run their own transactions, so each thread gets its own connection; WAL lets readers run beside the one
 writer; write transactions start with BEGIN IMMEDIATE so the busy timeout applies instead of failing with
 SQLITE_BUSY halfway through.

@@ -5,7 +5,7 @@ import pytest
 from sandbox.world import World
 from tests.e2e.harness import BotUnderTest
 
-# slack_sdk ignores NO_PROXY (VENDORS.md §7.1): loopback tests must not go through a proxy.
+# slack_sdk ignores NO_PROXY: loopback tests must not go through a proxy.
 for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
     os.environ.pop(name, None)
 
