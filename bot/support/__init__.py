@@ -1,7 +1,7 @@
 """Support desk: the support channels and Zendesk stay in step, both ways."""
 
 from bot.capability import CapabilitySpec, SlashCommand
-from bot.support import commands, schema
+from bot.support import commands, config, schema
 from bot.support.service import create
 
 SPEC = CapabilitySpec(
@@ -9,6 +9,7 @@ SPEC = CapabilitySpec(
     title="Support desk (Zendesk)",
     needs=("ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN", "SUPPORT_CHANNELS"),
     create=create,
+    settings=config.SETTINGS,
     migrations=schema.MIGRATIONS,
     commands=(SlashCommand("/support", commands.answer),),
     reads_messages=True,  # support questions and thread replies

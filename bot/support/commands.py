@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.capability import CommandRequest
 from bot.support import records
+from bot.support.identifiers import POLL_JOB
 from bot.support.text import parse_permalink
 from bot.text import ago, escape
 
@@ -21,20 +22,21 @@ USAGE = (
 ADMINS_ONLY = "Only Switchboard admins (SWITCHBOARD_ADMINS, workspace admins and owners) can use `/support forget`."
 
 
-def support_command(service: SupportService, user_id: str, channel_id: str, text: str) -> str:
-    """The answer to `/support <text>` (an ephemeral reply), after doing what it asks."""
-    words = text.split()
+def answer(service: SupportService, request: CommandRequest) -> str:
+    """The answer to `/support <text>` (an ephemeral reply), after doing what it asks (after the ack, on the
+    foundation's pool)."""
+    user_id, channel_id, words = request.user_id, request.channel_id, request.text.split()
     verb = words[0].lower() if words else "help"
     if verb == "help":
         return USAGE
     if verb == "report":
         channels = [channel_id] if channel_id in service.config.channels else list(service.config.channels)
-        service.post_reports(channels, f"now:{time.time():.6f}")
+        service.daily_report.post(channels, f"now:{time.time():.6f}")
         return f"📊 Posting the support report in {', '.join(f'<#{c}>' for c in channels)}."
     if verb == "status":
         return status_text(service)
     if verb == "forget":
-        if not service.runtime.is_admin(user_id):
+        if not service.foundation.is_admin(user_id):
             return ADMINS_ONLY
         if len(words) != 2:
             return "Usage: `/support forget <message link>` — copy the link of the thread's first message."
@@ -57,12 +59,10 @@ def forget(service: SupportService, link: str) -> str:
 
 
 def status_text(service: SupportService) -> str:
-    from bot.support.service import CURSOR_KEY, NOT_BEFORE_KEY, POLL_JOB
-
     now, config, store = time.time(), service.config, service.store
-    job = next((j for j in service.runtime.scheduler.status() if j.name == POLL_JOB), None)
-    cursor = int(store.get_state(CURSOR_KEY, "0") or 0)
-    not_before = float(store.get_state(NOT_BEFORE_KEY, "0") or 0)
+    job = next((j for j in service.foundation.scheduler.status() if j.name == POLL_JOB), None)
+    cursor = service.zendesk_poll.cursor()
+    not_before = service.zendesk_poll.not_before()
     counts = service.counts()
     failed = int(store.scalar("SELECT COUNT(*) FROM support_threads WHERE state = 'failed'") or 0)
     cursor_text = "not set yet"
@@ -88,8 +88,3 @@ def status_text(service: SupportService) -> str:
     policy = config.escalation_policy
     lines.append(f"• On-call notice: escalation policy {policy}" if policy else "• On-call notice: off")
     return "\n".join(lines)
-
-
-def answer(service: SupportService, request: CommandRequest) -> str:
-    """`/support …` (after the ack, on the foundation's pool)."""
-    return support_command(service, request.user_id, request.channel_id, request.text)

@@ -1,11 +1,13 @@
-"""The support desk's Zendesk writes, as outbox handlers: each done once, in order, after a restart too.
+"""The support desk's outbox effects: each done once, in order, after a restart too.
 
 - `support.create_ticket`: a new Slack message becomes a ticket (Idempotency-Key; a retry after a possible
   success first looks the ticket up by external_id), then the link, on-call and out-of-hours posts are queued.
 - `support.forward`: the thread's queued replies, edits and commands go to Zendesk in order.
 - `support.link_email_ticket`: an emailed ticket learns its Slack thread.
-(`support.post`, the Slack side, is in posting.py.) Each handler makes its external write, then records the
-result and queues what follows in one transaction.
+- `support.post`: the thread's queued posts go to Slack in order (`SlackPoster` in posting.py, which also sends
+  them right away when it can).
+Each Zendesk handler makes its external write, then records the result and queues what follows in one
+transaction. A Zendesk error becomes the outbox's RetryLater (no answer, rate limited, a server error) or GiveUp.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import time
 from typing import Any
 
 from bot.capability import Foundation
-from bot.outbox import Outbox, RetryLater
+from bot.clients.zendesk import ZendeskApi, ZendeskError
+from bot.outbox import GiveUp, Handler, Outbox, RetryLater
 from bot.support import records
 from bot.support.config import SupportConfig
-from bot.support.desk import ZendeskDesk, ZendeskError
+from bot.support.identifiers import CREATE_TICKET, FORWARD, LINK_EMAIL_TICKET, POST
 from bot.support.people import SlackPeople, SlackPerson
 from bot.support.posting import SlackPoster
 from bot.support.text import (
@@ -39,23 +42,37 @@ COMING_TEXT = (
 )
 
 
+def for_outbox(error: ZendeskError) -> Exception:
+    """What an outbox handler raises for a failed Zendesk call: wait (Retry-After, else backoff) or give up."""
+    if error.transient:
+        return RetryLater(str(error), error.retry_after)
+    return GiveUp(str(error))
+
+
 class SupportEffects:
     def __init__(
-        self, runtime: Foundation, config: SupportConfig, desk: ZendeskDesk, people: SlackPeople, poster: SlackPoster
+        self,
+        foundation: Foundation,
+        config: SupportConfig,
+        zendesk: ZendeskApi,
+        people: SlackPeople,
+        poster: SlackPoster,
     ):
-        self.runtime = runtime
-        self.store = runtime.store
-        self.outbox: Outbox = runtime.outbox
+        self.store = foundation.store
+        self.outbox: Outbox = foundation.outbox
         self.config = config
-        self.desk = desk
+        self.zendesk = zendesk
         self.people = people
         self.poster = poster
 
-    def register(self, outbox: Outbox) -> None:
-        outbox.register("support.create_ticket", self.create_ticket)
-        outbox.register("support.forward", self.send_forwards)
-        outbox.register("support.post", self.poster.send_posts)
-        outbox.register("support.link_email_ticket", self.link_email_ticket)
+    def handlers(self) -> dict[str, Handler]:
+        """Outbox kind -> handler, for `SupportService.effects()`."""
+        return {
+            CREATE_TICKET: self.create_ticket,
+            FORWARD: self.send_forwards,
+            POST: self.poster.send_posts,
+            LINK_EMAIL_TICKET: self.link_email_ticket,
+        }
 
     # --- new tickets -----------------------------------------------------------------------------
     def _author(self, data: dict[str, Any]) -> SlackPerson:
@@ -73,7 +90,7 @@ class SupportEffects:
         if author.email:
             fields["requester"] = {"name": author.name, "email": author.email}  # found or created by email
         else:
-            fields["requester_id"] = self.desk.me_id()  # bots and people without a visible email
+            fields["requester_id"] = self.zendesk.me_id()  # bots and people without a visible email
         if self.config.group_id is not None:
             fields["group_id"] = self.config.group_id
         if self.config.assignee_id is not None:
@@ -98,29 +115,29 @@ class SupportEffects:
                 self._queue_and_send(thread, f"coming:{thread['id']}", "text", COMING_TEXT)
             else:
                 self._record_failure(thread, error)
-            raise error.for_outbox() from error
+            raise for_outbox(error) from error
         self._ticket_created(thread, ticket, float(payload["ts"]))
         return {"ticket_id": ticket["id"]}
 
     def _create_once(self, thread: dict[str, Any], fields: dict[str, Any], external_id: str, key: str) -> dict:
         if thread["create_attempted_at"] is not None:
             # An earlier attempt may have reached Zendesk (timeout, crash): adopt that ticket if it exists.
-            found = self.desk.tickets_with_external_id(external_id)
+            found = self.zendesk.tickets_with_external_id(external_id)
             if found:
                 return min(found, key=lambda t: t["id"])
         self.store.execute(
             "UPDATE support_threads SET create_attempted_at = ? WHERE id = ?", [time.time(), thread["id"]]
         )
         try:
-            return self.desk.create_ticket(fields, key)
+            return self.zendesk.create_ticket(fields, key)
         except ZendeskError as error:
-            found = self.desk.tickets_with_external_id(external_id) if error.idempotency_clash else []
+            found = self.zendesk.tickets_with_external_id(external_id) if error.idempotency_clash else []
             if found:
                 return min(found, key=lambda t: t["id"])
             raise
 
     def _ticket_created(self, thread: dict[str, Any], ticket: dict[str, Any], asked_at: float) -> None:
-        url = self.desk.ticket_url(ticket["id"])
+        url = self.zendesk.ticket_url(ticket["id"])
         with self.store.write() as db:
             db.conn.execute(
                 "UPDATE support_threads SET state = 'open', ticket_id = ?, ticket_status = ?, subject = ?, "
@@ -130,7 +147,7 @@ class SupportEffects:
             self.poster.queue_announcement(db, thread, url, asked_at)
             if records.pending_forwards(self.store, thread["id"]):  # replies that came while the ticket was on its way
                 self.outbox.enqueue(
-                    f"support:forward:created:{thread['id']}", "support.forward", {"thread_id": thread["id"]}, db=db
+                    f"support:forward:created:{thread['id']}", FORWARD, {"thread_id": thread["id"]}, db=db
                 )
         self.poster.try_send_posts(thread["id"])
 
@@ -200,17 +217,17 @@ class SupportEffects:
     def _send_forward(self, thread: dict[str, Any], forward: dict[str, Any]) -> None:
         data = json.loads(forward["payload"])
         ticket_id = thread["ticket_id"]
-        url = self.desk.ticket_url(ticket_id)
+        url = self.zendesk.ticket_url(ticket_id)
         try:
             if forward["kind"] == "solve":
-                self.desk.update_ticket(ticket_id, {"status": self.config.resolve_status})
+                self.zendesk.update_ticket(ticket_id, {"status": self.config.resolve_status})
             else:
                 body = self._comment_body(data)
                 if thread["ticket_status"] == "closed":
                     self._follow_up(thread, forward, data, body)
                     return
-                self.desk.update_ticket(
-                    ticket_id, {"comment": {"body": body, "author_id": self.desk.me_id(), "public": True}}
+                self.zendesk.update_ticket(
+                    ticket_id, {"comment": {"body": body, "author_id": self.zendesk.me_id(), "public": True}}
                 )
         except ZendeskError as error:
             if error.ticket_closed and forward["kind"] != "solve":
@@ -218,7 +235,7 @@ class SupportEffects:
             elif error.ticket_closed:
                 self._close_row(thread, forward, f"🤖 Ticket {url} is already closed.", "closed", "already closed")
             elif error.transient:
-                raise error.for_outbox() from error
+                raise for_outbox(error) from error
             else:  # refused for good: say so and let the rest of the thread's queue move on
                 log.error("Zendesk refused %s for ticket %s: %s", forward["source"], ticket_id, error)
                 with self.store.write() as db:
@@ -262,15 +279,15 @@ class SupportEffects:
         )
         fields["via_followup_source_id"] = old_id
         try:
-            ticket = self.desk.create_ticket(fields, f"switchboard-followup-{forward['id']}")
+            ticket = self.zendesk.create_ticket(fields, f"switchboard-followup-{forward['id']}")
         except ZendeskError as error:
             if error.transient:
-                raise error.for_outbox() from error
+                raise for_outbox(error) from error
             log.error("Zendesk refused a follow-up of ticket %s: %s", old_id, error)
             with self.store.write() as db:
                 self._finish_forward(db, forward["id"], f"refused: {error}"[:300])
             return
-        old, new = ticket_link(self.desk.ticket_url(old_id), old_id), self.desk.ticket_url(ticket["id"])
+        old, new = ticket_link(self.zendesk.ticket_url(old_id), old_id), self.zendesk.ticket_url(ticket["id"])
         previous = ",".join(filter(None, [thread["previous_ticket_ids"], str(old_id)]))
         with self.store.write() as db:
             db.conn.execute(
@@ -302,13 +319,13 @@ class SupportEffects:
             "comment": {
                 "body": f"The support team is aware of this request on Slack here {link}",
                 "public": False,
-                "author_id": self.desk.me_id(),
+                "author_id": self.zendesk.me_id(),
             },
         }
         if self.config.assignee_id is not None:
             fields["assignee_id"] = self.config.assignee_id
         try:
-            self.desk.update_ticket(thread["ticket_id"], fields)
+            self.zendesk.update_ticket(thread["ticket_id"], fields)
         except ZendeskError as error:
             if not error.ticket_closed:
-                raise error.for_outbox() from error
+                raise for_outbox(error) from error

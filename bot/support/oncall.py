@@ -1,43 +1,59 @@
-"""The on-call notice after a new ticket: primary and secondary of one PagerDuty escalation policy."""
+"""The on-call notice after a new ticket: primary and secondary of one PagerDuty escalation policy, as Slack text.
+
+Who is on call is read from PagerDuty when the notice is posted (not when it is queued), and kept for a minute so
+a burst of new tickets asks PagerDuty once. Whom to name and how is decided in `rules.py`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import logging
+import threading
+import time
 from typing import Any
 
+from bot.clients.pagerduty import build_rest_client
+from bot.identity import SlackDirectory
+from bot.settings import Settings
+from bot.support.rules import oncall_notice, people_on_call
 
-@dataclass(frozen=True)
-class OnCallPerson:
-    user_id: str
-    name: str
-    email: str | None
+log = logging.getLogger(__name__)
 
-
-def people_on_call(oncalls: list[dict[str, Any]]) -> list[OnCallPerson]:
-    """Distinct people ordered by escalation level (several schedules on one level repeat people)."""
-    ordered = sorted(oncalls, key=lambda entry: int(entry.get("escalation_level") or 99))
-    people: dict[str, OnCallPerson] = {}
-    for entry in ordered:
-        user = entry.get("user") or {}
-        user_id = str(user.get("id") or "")
-        if user_id and user_id not in people:
-            name = str(user.get("name") or user.get("summary") or user_id)
-            people[user_id] = OnCallPerson(user_id, name, user.get("email"))
-    return list(people.values())
-
-
-def oncall_notice(people: list[OnCallPerson], render: Callable[[OnCallPerson], str]) -> str:
-    """`📧 Primary on call: …\\nℹ️ Secondary on call: ….` — coping with nobody or only one person."""
-    if not people:
-        return "📧 Nobody is on call for support right now."
-    primary = f"📧 Primary on call: {render(people[0])}"
-    if len(people) == 1:
-        return primary + "."
-    return f"{primary}\nℹ️ Secondary on call: {render(people[1])}."
+CACHE_SECONDS = 60.0
 
 
 def fetch_oncalls(client: Any, policy_id: str) -> list[dict[str, Any]]:
     """Every current on-call entry of the policy, users included (their emails map them to Slack)."""
     params = {"escalation_policy_ids[]": [policy_id], "include[]": ["users"]}
     return list(client.iter_all("oncalls", params=params))
+
+
+class OnCallNotice:
+    def __init__(self, settings: Settings, directory: SlackDirectory, policy: str | None):
+        self.settings = settings
+        self.directory = directory
+        self.policy = policy
+        self._client: Any = None
+        self._client_lock = threading.Lock()
+        self._cache: tuple[float, str] | None = None
+
+    def text(self) -> str | None:
+        """The notice, or None when there is none to post (no policy, or PagerDuty cannot answer: it is logged)."""
+        if not self.policy:
+            return None
+        if self._cache and self._cache[0] > time.monotonic():
+            return self._cache[1]
+        try:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = build_rest_client(self.settings)
+                client = self._client
+            oncalls = fetch_oncalls(client, self.policy)
+        except Exception as error:
+            log.warning("could not read who is on call for %s from PagerDuty: %s", self.policy, error)
+            return None
+        directory = self.directory
+        text = oncall_notice(
+            people_on_call(oncalls), lambda person: directory.mention_or_name(person.email, person.name)
+        )
+        self._cache = (time.monotonic() + CACHE_SECONDS, text)
+        return text

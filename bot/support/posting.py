@@ -7,38 +7,33 @@ a post that fails (Slack 429, outage) holds back the ones after it instead of le
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 
 from bot.capability import Foundation
-from bot.clients.pagerduty import build_rest_client
 from bot.clients.slack import SlackApiError, slack_error
 from bot.outbox import Outbox, RetryLater
 from bot.support import records
 from bot.support.config import SupportConfig
-from bot.support.desk import ZendeskDesk
-from bot.support.oncall import fetch_oncalls, oncall_notice, people_on_call
+from bot.support.identifiers import LINK_EMAIL_TICKET
+from bot.support.oncall import OnCallNotice
+from bot.support.rules import out_of_hours
 
 log = logging.getLogger(__name__)
 
-ONCALL_CACHE_SECONDS = 60.0
 TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 
 class SlackPoster:
-    def __init__(self, runtime: Foundation, config: SupportConfig, desk: ZendeskDesk):
-        self.runtime = runtime
-        self.store = runtime.store
-        self.outbox: Outbox = runtime.outbox
+    def __init__(self, foundation: Foundation, config: SupportConfig):
+        self.slack = foundation.slack
+        self.store = foundation.store
+        self.outbox: Outbox = foundation.outbox
         self.config = config
-        self.desk = desk
+        self.oncall = OnCallNotice(foundation.settings, foundation.directory, config.escalation_policy)
         # Slack allows about one message a second per channel; tests run unpaced.
-        self.pace_seconds = 1.0 * runtime.settings.retry_profile.pacing  # Slack: about one post a second per channel
+        self.pace_seconds = 1.0 * foundation.settings.retry_profile.pacing
         self._last_post: dict[str, float] = {}
-        self._pagerduty: Any = None
-        self._pagerduty_lock = threading.Lock()
-        self._oncall_cache: tuple[float, str] | None = None
 
     def queue_announcement(self, db: Any, thread: dict[str, Any], url: str, asked_at: float) -> None:
         """The link, who is on call, and the out-of-hours notice, in that order."""
@@ -57,8 +52,7 @@ class SlackPoster:
                 text=None,
                 thread_id=thread_id,
             )
-        hours = self.config.office_hours
-        if hours is not None and not hours.contains(asked_at):
+        if out_of_hours(self.config.office_hours, asked_at):
             records.queue_post(
                 db,
                 self.outbox,
@@ -126,14 +120,14 @@ class SlackPoster:
                     self._react(channel, thread_ts, post["text"])
                 slack_ts = thread_ts
             else:
-                text = self._oncall_text() if post["kind"] == "oncall" else post["text"]
+                text = self.oncall.text() if post["kind"] == "oncall" else post["text"]
                 if not text:
                     with self.store.write() as db:
                         self._mark_posted(db, post["id"], None, "nothing to say")
                     return
                 in_thread = None if post["kind"] in ("parent", "report") else thread_ts
                 self._pace(channel)
-                answer = self.runtime.slack.chat_postMessage(
+                answer = self.slack.chat_postMessage(
                     channel=channel, text=text, thread_ts=in_thread, unfurl_links=False, unfurl_media=False
                 )
                 slack_ts = str(answer["ts"])
@@ -152,7 +146,7 @@ class SlackPoster:
 
     def _react(self, channel: str, ts: str, name: str) -> None:
         try:
-            self.runtime.slack.reactions_add(channel=channel, timestamp=ts, name=name)
+            self.slack.reactions_add(channel=channel, timestamp=ts, name=name)
         except SlackApiError as error:
             if slack_error(error) != "already_reacted":
                 raise
@@ -161,27 +155,5 @@ class SlackPoster:
         """An emailed ticket's top-level post exists: it becomes the thread (its replies were queued with it)."""
         db.conn.execute("UPDATE support_threads SET thread_ts = ? WHERE id = ?", [slack_ts, thread["id"]])
         self.outbox.enqueue(
-            f"support:email-linked:{thread['id']}", "support.link_email_ticket", {"thread_id": thread["id"]}, db=db
+            f"support:email-linked:{thread['id']}", LINK_EMAIL_TICKET, {"thread_id": thread["id"]}, db=db
         )
-
-    def _oncall_text(self) -> str | None:
-        policy = self.config.escalation_policy
-        if not policy:
-            return None
-        if self._oncall_cache and self._oncall_cache[0] > time.monotonic():
-            return self._oncall_cache[1]  # a burst of new tickets asks PagerDuty once
-        try:
-            with self._pagerduty_lock:
-                if self._pagerduty is None:
-                    self._pagerduty = build_rest_client(self.runtime.settings)
-                client = self._pagerduty
-            oncalls = fetch_oncalls(client, policy)
-        except Exception as error:
-            log.warning("could not read who is on call for %s from PagerDuty: %s", policy, error)
-            return None
-        directory = self.runtime.directory
-        text = oncall_notice(
-            people_on_call(oncalls), lambda person: directory.mention_or_name(person.email, person.name)
-        )
-        self._oncall_cache = (time.monotonic() + ONCALL_CACHE_SECONDS, text)
-        return text

@@ -14,6 +14,7 @@ import sqlite_utils
 
 from bot.outbox import Outbox
 from bot.store import Store
+from bot.support.identifiers import FORWARD, POST
 
 OPEN_STATES = ("creating", "open")
 
@@ -56,7 +57,7 @@ def queue_post(
     )
     if cursor.rowcount != 1:
         return False
-    outbox.enqueue(f"support:post:{cursor.lastrowid}", "support.post", {"post_id": cursor.lastrowid}, db=db)
+    outbox.enqueue(f"support:post:{cursor.lastrowid}", POST, {"post_id": cursor.lastrowid}, db=db)
     return True
 
 
@@ -78,7 +79,7 @@ def queue_forward(
     )
     if cursor.rowcount != 1:
         return False
-    outbox.enqueue(f"support:forward:{cursor.lastrowid}", "support.forward", {"thread_id": thread_id}, db=db)
+    outbox.enqueue(f"support:forward:{cursor.lastrowid}", FORWARD, {"thread_id": thread_id}, db=db)
     return True
 
 

@@ -1,15 +1,22 @@
-"""Which Slack `message` events the support desk acts on, and what they are: pure rules, unit-tested.
+"""The support desk's decisions, pure (no I/O, no SQLite, no clock): unit-tested.
 
-Order of the rules follows the original tool (§3.3): other channels and bots out first, then subtypes.
+- which Slack `message` events are support messages, and what they are (a new request, a reply, an edit);
+- what a thread reply asks for (`help`, `resolve`, or a comment for the ticket);
+- who the on-call notice names, and whether a request came in out of hours;
+- which emailed tickets come to Slack, and what a ticket's status change means for its thread.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.support.config import SupportConfig
+from bot.support.hours import OfficeHours
+from bot.support.ticket_events import NewEmailTicket, StatusChange
 
+# --- Slack messages -------------------------------------------------------------------------------------------
 # Subtypes that carry content; everything else (joins, topic changes, pins, …) is not a support message.
 CONTENT_SUBTYPES = {None, "file_share", "thread_broadcast", "bot_message"}
 
@@ -51,7 +58,9 @@ def _thread_of(message: dict[str, Any]) -> str | None:
 
 
 def classify(event: dict[str, Any], config: SupportConfig, bot_user_id: str) -> Inbound | None:
-    """The support message in a `message` event, or None when the desk should ignore it."""
+    """The support message in a `message` event, or None when the desk should ignore it.
+
+    Other channels and bots are ruled out first, then subtypes."""
     if event.get("channel") not in config.channels or config.processing_disabled:
         return None
     subtype = event.get("subtype")
@@ -104,3 +113,85 @@ def _edit(event: dict[str, Any], config: SupportConfig, bot_user_id: str) -> Inb
         _files(message),
         edit_ts=edit_ts,
     )
+
+
+# --- thread replies -------------------------------------------------------------------------------------------
+HELP_WORDS = {"help"}
+RESOLVE_WORDS = {"resolve", "resolve ticket", "✅", "🆗", ":white_check_mark:", ":ok:"}
+
+
+def thread_command(text: str) -> str | None:
+    """`help` or `resolve` when a thread reply is one of the commands (case-insensitive, trimmed), else None."""
+    word = " ".join(text.strip().lower().split())
+    if word in HELP_WORDS:
+        return "help"
+    if word in RESOLVE_WORDS or word.replace("\ufe0f", "") in RESOLVE_WORDS:
+        return "resolve"
+    return None
+
+
+# --- new tickets: who is on call, office hours ------------------------------------------------------------------
+@dataclass(frozen=True)
+class OnCallPerson:
+    user_id: str
+    name: str
+    email: str | None
+
+
+def people_on_call(oncalls: list[dict[str, Any]]) -> list[OnCallPerson]:
+    """Distinct people of PagerDuty's on-call entries, ordered by escalation level (several schedules on one level
+    repeat people)."""
+    ordered = sorted(oncalls, key=lambda entry: int(entry.get("escalation_level") or 99))
+    people: dict[str, OnCallPerson] = {}
+    for entry in ordered:
+        user = entry.get("user") or {}
+        user_id = str(user.get("id") or "")
+        if user_id and user_id not in people:
+            name = str(user.get("name") or user.get("summary") or user_id)
+            people[user_id] = OnCallPerson(user_id, name, user.get("email"))
+    return list(people.values())
+
+
+def oncall_notice(people: list[OnCallPerson], render: Callable[[OnCallPerson], str]) -> str:
+    """`📧 Primary on call: …\\nℹ️ Secondary on call: ….` — coping with nobody or only one person."""
+    if not people:
+        return "📧 Nobody is on call for support right now."
+    primary = f"📧 Primary on call: {render(people[0])}"
+    if len(people) == 1:
+        return primary + "."
+    return f"{primary}\nℹ️ Secondary on call: {render(people[1])}."
+
+
+def out_of_hours(hours: OfficeHours | None, asked_at: float) -> bool:
+    """A request gets the out-of-hours notice only when office hours are set and it came outside them."""
+    return hours is not None and not hours.contains(asked_at)
+
+
+# --- Zendesk -> Slack -------------------------------------------------------------------------------------------
+OPEN_STATUSES = ("new", "open", "pending", "hold")
+DONE_STATUSES = ("solved", "closed")
+
+
+def wants_email_ticket(config: SupportConfig, ticket: NewEmailTicket) -> bool:
+    """An emailed ticket gets a Slack thread when it is open and in the support group (no group set: none do)."""
+    return config.group_id is not None and ticket.group_id == config.group_id and ticket.status in OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    """What a ticket's status change means for its thread."""
+
+    closed_at: float | None  # since when the ticket is done (solved or closed); None while it is open
+    notice: str | None  # "solved" or "reopened" when people changed it in Zendesk; None: nothing to say
+
+
+def after_status_change(
+    change: StatusChange, ticket_status: str | None, closed_at: float | None, at: float
+) -> StatusOutcome:
+    """The bot's own changes (a `resolve` in Slack) were announced when made, so only people's are told."""
+    if change.status in DONE_STATUSES:
+        notice = "solved" if change.status == "solved" and not change.by_bot else None
+        return StatusOutcome(closed_at or at, notice)
+    if change.previous in DONE_STATUSES or ticket_status in DONE_STATUSES:
+        return StatusOutcome(None, None if change.by_bot else "reopened")
+    return StatusOutcome(closed_at, None)

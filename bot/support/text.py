@@ -15,21 +15,9 @@ from bot.text import escape
 SUBJECT_LIMIT = 80
 SLACK_COMMENT_LIMIT = 3000  # characters of one Zendesk comment shown in Slack; the rest stays in Zendesk
 
-HELP_WORDS = {"help"}
-RESOLVE_WORDS = {"resolve", "resolve ticket", "✅", "🆗", ":white_check_mark:", ":ok:"}
-
-
-def thread_command(text: str) -> str | None:
-    """`help` or `resolve` when a thread reply is one of the commands (case-insensitive, trimmed), else None."""
-    word = " ".join(text.strip().lower().split())
-    if word in HELP_WORDS:
-        return "help"
-    if word in RESOLVE_WORDS or word.replace("\ufe0f", "") in RESOLVE_WORDS:
-        return "resolve"
-    return None
-
 
 def help_text(ticket_url: str | None, resolve_status: str) -> str:
+    """The answer to `help` in a support thread (the commands are recognised by `rules.thread_command`)."""
     ticket = f"ticket {ticket_url}" if ticket_url else "the ticket"
     return (
         "🤖 I understand these commands in a support thread:\n"

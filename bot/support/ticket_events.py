@@ -1,7 +1,7 @@
 """What a page of Zendesk's incremental ticket-event export means for Slack: pure interpretation, unit-tested.
 
 One export request per poll returns every change to every ticket since the cursor, so the cost of a poll does
-not grow with the number of open tickets. The service applies these findings in one transaction.
+not grow with the number of open tickets. `zendesk_poll.py` applies these findings in one transaction.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.support.desk import ZendeskError
+from bot.clients.zendesk import ZendeskError
 from sandbox.world import World
 from tests.e2e.test_support import (
     AGENT_ID,

@@ -2,12 +2,24 @@
 
 import pytest
 
+from bot.clients.zendesk import ZendeskError
+from bot.outbox import GiveUp, RetryLater
 from bot.settings import SettingsError, load_settings
-from bot.support.config import SupportConfig, parse_config
-from bot.support.inbound import classify
-from bot.support.oncall import OnCallPerson, oncall_notice, people_on_call
-from bot.support.poller import NewEmailTicket, StatusChange, ZendeskComment, interpret
+from bot.support.config import SETTINGS, SupportConfig, load
+from bot.support.effects import for_outbox
+from bot.support.hours import parse_office_hours
 from bot.support.report import ReportTicket, report_text
+from bot.support.rules import (
+    OnCallPerson,
+    StatusOutcome,
+    after_status_change,
+    classify,
+    oncall_notice,
+    out_of_hours,
+    people_on_call,
+    wants_email_ticket,
+)
+from bot.support.ticket_events import NewEmailTicket, StatusChange, ZendeskComment, interpret
 
 CONFIG = SupportConfig(channels=("C0SUPPORT",), allowed_bot_ids=frozenset({"B0FRIEND"}))
 BOT = 900001
@@ -147,16 +159,61 @@ def test_interpret_comments_status_and_email_tickets():
     assert found[6] == [StatusChange(7, 61, "solved", "open", True)]
 
 
+def test_status_changes_tell_the_thread_only_what_people_did():
+    def outcome(previous, status, by_bot, ticket_status, closed_at):
+        change = StatusChange(7, 41, previous, status, by_bot)
+        return after_status_change(change, ticket_status, closed_at, 500.0)
+
+    assert outcome("open", "solved", False, "open", None) == StatusOutcome(500.0, "solved")
+    assert outcome("open", "solved", True, "open", None) == StatusOutcome(500.0, None)  # a `resolve`: said already
+    assert outcome("solved", "closed", False, "solved", 400.0) == StatusOutcome(400.0, None)  # done since 400
+    assert outcome("solved", "open", False, "solved", 400.0) == StatusOutcome(None, "reopened")
+    assert outcome("solved", "open", True, "solved", 400.0) == StatusOutcome(None, None)
+    assert outcome("new", "pending", False, "new", None) == StatusOutcome(None, None)
+
+
+def test_emailed_tickets_come_to_slack_only_from_the_support_group():
+    ticket = NewEmailTicket(8, "Down", "Help", 900005, 360100, "new")
+    assert wants_email_ticket(SupportConfig(channels=("C0SUPPORT",), group_id=360100), ticket)
+    assert not wants_email_ticket(SupportConfig(channels=("C0SUPPORT",), group_id=360200), ticket)
+    assert not wants_email_ticket(SupportConfig(channels=("C0SUPPORT",)), ticket)  # no group: none
+    solved = NewEmailTicket(8, "Down", "Help", 900005, 360100, "solved")
+    assert not wants_email_ticket(SupportConfig(channels=("C0SUPPORT",), group_id=360100), solved)
+
+
+def test_out_of_hours_needs_office_hours():
+    hours = parse_office_hours("Mon-Fri 09:00-17:00 UTC")
+    monday_noon, monday_night = 1_720_440_000.0, 1_720_476_000.0  # 2024-07-08 12:00 and 22:00 UTC
+    assert not out_of_hours(hours, monday_noon) and out_of_hours(hours, monday_night)
+    assert not out_of_hours(None, monday_night)
+
+
+def test_zendesk_errors_map_to_outbox_outcomes():
+    assert isinstance(for_outbox(ZendeskError(None, "ConnectionError")), RetryLater)
+    limited = for_outbox(ZendeskError(429, "slow down", retry_after=30.0))
+    assert isinstance(limited, RetryLater) and limited.seconds == 30.0
+    assert isinstance(for_outbox(ZendeskError(503, "down")), RetryLater)
+    assert isinstance(for_outbox(ZendeskError(422, "invalid")), GiveUp)
+
+
+def test_every_support_setting_is_declared_once_for_support():
+    names = [setting.name for setting in SETTINGS]
+    assert len(names) == len(set(names))
+    assert all(setting.capability == "support" and setting.help for setting in SETTINGS)
+    assert {"SUPPORT_CHANNELS", "ZENDESK_POLL_SECONDS", "SUPPORT_OFFICE_HOURS", "ZENDESK_GROUP_ID"} <= set(names)
+    assert not {"ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN", "ZENDESK_URL"} & set(names)  # core
+
+
 def test_config_defaults_and_errors():
     base = {"SUPPORT_CHANNELS": "C0SUPPORT, C0OPS"}
-    config = parse_config(load_settings(base, dotenv_path=None))
+    config = load(load_settings(base, dotenv_path=None))
     assert config.channels == ("C0SUPPORT", "C0OPS") and config.home_channel == "C0SUPPORT"
     assert config.poll_seconds == 30 and config.office_hours is None and config.resolve_status == "solved"
     assert config.report_time is not None and config.report_time.describe() == "Mon-Fri 09:00 UTC"
-    hours = parse_config(load_settings({**base, "SUPPORT_OFFICE_HOURS": "Mon-Fri 08:00-16:00 Europe/Paris"}, None))
+    hours = load(load_settings({**base, "SUPPORT_OFFICE_HOURS": "Mon-Fri 08:00-16:00 Europe/Paris"}, None))
     assert hours.report_time.describe() == "Mon-Fri 09:00 Europe/Paris"
     assert "Mon-Fri 08:00-16:00 Europe/Paris" in hours.out_of_hours_message
-    assert parse_config(load_settings({**base, "SUPPORT_REPORT_TIME": "off"}, None)).report_time is None
+    assert load(load_settings({**base, "SUPPORT_REPORT_TIME": "off"}, None)).report_time is None
 
 
 @pytest.mark.parametrize(
@@ -177,7 +234,7 @@ def test_config_defaults_and_errors():
 )
 def test_bad_settings_are_named(extra, named):
     with pytest.raises(SettingsError, match=named):
-        parse_config(load_settings({"SUPPORT_CHANNELS": "C0SUPPORT", **extra}, dotenv_path=None))
+        load(load_settings({"SUPPORT_CHANNELS": "C0SUPPORT", **extra}, dotenv_path=None))
 
 
 def user(user_id, name, email=None):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.support.rules import thread_command
 from bot.support.text import (
     comment_from_slack,
     help_text,
@@ -10,7 +11,6 @@ from bot.support.text import (
     permalink,
     slack_to_plain,
     subject_from,
-    thread_command,
     ticket_description,
     trim_email,
     zendesk_to_slack,
