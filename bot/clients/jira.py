@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import requests
 from jira import JIRA, JIRAError
 
 from bot.clients.common import profile, requests_verify
 from bot.settings import Settings
 
-__all__ = ["JIRA", "JIRAError", "build_jira"]
+__all__ = ["JIRA", "JIRAError", "JiraNetworkError", "build_jira"]
+
+# The library talks through requests: a request that never got Jira's answer (connection, timeout) raises this.
+JiraNetworkError = requests.RequestException
 
 
 def build_jira(settings: Settings, rest_api_version: str = "2") -> JIRA:

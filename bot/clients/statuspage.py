@@ -16,7 +16,12 @@ import requests
 from bot.clients.common import RetryProfile, profile, requests_verify, retry_after_seconds, wait
 from bot.settings import Settings
 
+__all__ = ["THROTTLED", "StatuspageClient", "StatuspageError", "StatuspageNetworkError", "build_statuspage"]
+
 log = logging.getLogger(__name__)
+
+# A request that never got Statuspage's answer (connection, timeout); an answer with an error is StatuspageError.
+StatuspageNetworkError = requests.RequestException
 
 THROTTLED = (420, 429)
 PAGE_SIZE = 100

@@ -9,7 +9,7 @@ import sqlite_utils
 
 from bot.clients.common import retry_after_seconds
 from bot.clients.slack import SlackApiError, WebClient, slack_error
-from bot.outbox import GiveUp, Outbox, RetryLater
+from bot.outbox import GiveUp, Handler, Outbox, RetryLater
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,9 @@ SLACK_POST = "incidents.slack_post"
 PERMANENT_SLACK_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "missing_scope"}
 
 
-def register_slack_post(outbox: Outbox, slack: WebClient) -> None:
+def slack_poster(slack: WebClient) -> Handler:
+    """The handler of `incidents.slack_post`. The poller builds it once; both capabilities list that object."""
+
     def post(payload: dict[str, Any]) -> dict[str, Any]:
         try:
             answer = slack.chat_postMessage(channel=payload["channel"], text=payload["text"], unfurl_links=False)
@@ -31,8 +33,7 @@ def register_slack_post(outbox: Outbox, slack: WebClient) -> None:
             raise
         return {"ts": answer.get("ts"), "channel": answer.get("channel")}
 
-    if SLACK_POST not in outbox.handlers:
-        outbox.register(SLACK_POST, post)
+    return post
 
 
 def announce(outbox: Outbox, db: sqlite_utils.Database, key: str, channel: str | None, text: str) -> None:

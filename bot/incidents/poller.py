@@ -5,7 +5,9 @@ and, when a consumer needs them, the log entries since the account's persisted c
 account's window is then handled in ONE write transaction: its open-incident snapshot is replaced, every consumer
 records its decisions (outbox effects, link rows), the entries are marked handled and the cursor advances. A
 failure anywhere rolls all of that back, so the window is read again next time; other accounts are unaffected.
-Both capabilities share one instance per runtime (`shared_poller`), created by whichever starts first.
+Both capabilities share one instance per runtime (`shared_poller`), created by whichever starts first, and both
+list its job (`job`, `incidents.poll`) and its outbox handlers (`effects()`, `incidents.slack_post`): the same
+objects, which the wiring registers once.
 """
 
 from __future__ import annotations
@@ -14,18 +16,21 @@ import logging
 import threading
 import time
 import weakref
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import sqlite_utils
 
 from bot.capability import Foundation, Job
-from bot.incidents.config import PollerConfig, load_poller_config
+from bot.clients.slack import WebClient
+from bot.incidents import config
+from bot.incidents.config import PollerConfig
 from bot.incidents.model import PdIncident, Window
-from bot.incidents.notify import register_slack_post
+from bot.incidents.notify import SLACK_POST, slack_poster
 from bot.incidents.pagerduty_api import PagerDutyAccount
 from bot.incidents.writes import prune_writes
-from bot.outbox import OUTBOX_JOB, Outbox
+from bot.outbox import OUTBOX_JOB, Handler, Outbox
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.store import Store
@@ -53,8 +58,8 @@ class IncidentConsumer(Protocol):
 
 
 class IncidentPoller:
-    def __init__(self, settings: Settings, store: Store, scheduler: Scheduler, outbox: Outbox, slack: Any):
-        self.config: PollerConfig = load_poller_config(settings)
+    def __init__(self, settings: Settings, store: Store, scheduler: Scheduler, outbox: Outbox, slack: WebClient):
+        self.config: PollerConfig = config.load(settings)
         self.store = store
         self.scheduler = scheduler
         self.outbox = outbox
@@ -62,7 +67,7 @@ class IncidentPoller:
         self.consumers: list[IncidentConsumer] = []
         self.last_poll_at: float | None = None
         self._job = Job(JOB, self.config.poll_seconds, self.poll)
-        register_slack_post(outbox, slack)
+        self._effects: dict[str, Handler] = {SLACK_POST: slack_poster(slack)}
 
     def add_consumer(self, consumer: IncidentConsumer) -> None:
         if consumer not in self.consumers:
@@ -72,6 +77,10 @@ class IncidentPoller:
     def job(self) -> Job:
         """Both consumers list this same job; the wiring registers it once."""
         return self._job
+
+    def effects(self) -> Mapping[str, Handler]:
+        """The poller's outbox kinds (the Slack announcements): both consumers list these same handlers."""
+        return dict(self._effects)
 
     def account(self, name: str) -> PagerDutyAccount:
         return self.accounts[name]

@@ -11,16 +11,14 @@ import logging
 import time
 from typing import Any
 
-import requests
-
-from bot.clients.jira import JIRA, JIRAError
+from bot.clients.jira import JIRA, JIRAError, JiraNetworkError
 from bot.incidents.model import PdIncident
 from bot.incidents.notify import announce
 from bot.incidents.poller import IncidentPoller
 from bot.incidents.writes import record_write
 from bot.jira_sync import rules
 from bot.jira_sync.config import JiraConfig
-from bot.outbox import GiveUp, Outbox, RetryLater, vendor_retry_after
+from bot.outbox import GiveUp, Handler, Outbox, RetryLater, vendor_retry_after
 from bot.store import Store
 from bot.text import escape
 
@@ -60,16 +58,18 @@ class JiraEffects:
         self.jira = jira
         self.config = config
         self.poller = poller
-        for kind, handler in (
-            (CREATE, self.create),
-            (PRIORITY, self.set_priority),
-            (TRANSITION, self.transition),
-            (COMMENT, self.comment),
-            (PD_RESOLVE, self.pd_resolve),
-            (PD_PRIORITY, self.pd_priority),
-            (PD_NOTE, self.pd_note),
-        ):
-            outbox.register(kind, handler)
+
+    def by_kind(self) -> dict[str, Handler]:
+        """Outbox kind -> handler, for the service's `effects()`."""
+        return {
+            CREATE: self.create,
+            PRIORITY: self.set_priority,
+            TRANSITION: self.transition,
+            COMMENT: self.comment,
+            PD_RESOLVE: self.pd_resolve,
+            PD_PRIORITY: self.pd_priority,
+            PD_NOTE: self.pd_note,
+        }
 
     def _link(self, link_id: int) -> dict[str, Any]:
         link = self.store.query_one("SELECT * FROM jira_links WHERE id = ?", [link_id])
@@ -118,7 +118,7 @@ class JiraEffects:
                 log.error("cannot create a Jira issue for PagerDuty #%s: %s", incident.number, failure)
                 self.store.execute("UPDATE jira_links SET state = 'failed' WHERE id = ?", [link["id"]])
             raise failure from error
-        except requests.RequestException as error:
+        except JiraNetworkError as error:
             raise jira_failure(error) from error
         self._store_created(link["id"], *found)
         return {"key": found[0]}
@@ -163,7 +163,7 @@ class JiraEffects:
         priority = payload["priority"]
         try:
             self.jira.issue(key, fields="priority").update(fields={"priority": {"name": priority}})
-        except (JIRAError, requests.RequestException) as error:
+        except (JIRAError, JiraNetworkError) as error:
             raise jira_failure(error) from error
         # Recorded once done: while this effect is pending the Jira poller leaves the issue alone anyway.
         with self.store.write() as db:
@@ -195,7 +195,7 @@ class JiraEffects:
             target = chosen["to"]
             target_category = (target.get("statusCategory") or {}).get("key")
             self.jira.transition_issue(key, chosen["id"])
-        except (JIRAError, requests.RequestException) as error:
+        except (JIRAError, JiraNetworkError) as error:
             raise jira_failure(error) from error
         with self.store.write() as db:
             record_write(db, "jira", key, "status", target_category)
@@ -227,7 +227,7 @@ class JiraEffects:
         key = self._issue_key(link)
         try:
             comment = self.jira.add_comment(key, payload["body"])
-        except (JIRAError, requests.RequestException) as error:
+        except (JIRAError, JiraNetworkError) as error:
             raise jira_failure(error) from error
         return {"comment": str(getattr(comment, "id", ""))}
 

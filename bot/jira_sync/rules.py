@@ -8,14 +8,14 @@ wrote that value itself (`own`): that is the echo guard, and it is why nothing e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.incidents.config import DEFAULT_ACCOUNT
-from bot.incidents.model import PdIncident
+from bot.incidents.model import LogEntry, PdIncident
 from bot.jira_sync.config import JiraConfig
 
 OwnWrite = Callable[[str, str | None], bool]  # (field, value) -> did the bot write exactly this?
@@ -25,6 +25,16 @@ MAX_SUMMARY = 255
 def issue_label(account: str, number: int) -> str:
     """A label with the incident number: `pagerduty-123`, or `pagerduty-<account>-123` for extra accounts."""
     return f"pagerduty-{number}" if account == DEFAULT_ACCOUNT else f"pagerduty-{account}-{number}"
+
+
+def raised_to(entries: Iterable[LogEntry], priorities: frozenset[str]) -> set[str]:
+    """Incidents whose priority was raised to one of `priorities` in these log entries."""
+    return {e.incident_id for e in entries if e.type == "priority_change_log_entry" and e.new_priority in priorities}
+
+
+def qualifies(incident: PdIncident, priorities: frozenset[str], raised: set[str]) -> bool:
+    """Whether an incident gets a Jira issue: it is at a priority of JIRA_PRIORITIES, or was raised to one."""
+    return incident.priority in priorities or incident.id in raised
 
 
 def issue_summary(incident: PdIncident) -> str:

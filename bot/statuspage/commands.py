@@ -11,15 +11,13 @@ import json
 import logging
 import shlex
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.capability import CommandRequest
 from bot.statuspage import rules
+from bot.statuspage.reconcile import LAST_RECONCILE
+from bot.statuspage.service import RECONCILE_JOB, StatuspageService
 from bot.text import ago, escape
-
-if TYPE_CHECKING:
-    from bot.statuspage.service import StatuspageService
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +32,9 @@ HELP = (
 
 
 class StatuspageCommands:
-    def __init__(self, service: StatuspageService, is_admin: Callable[[str], bool]):
+    def __init__(self, service: StatuspageService):
         self.service = service
-        self.is_admin = is_admin
+        self.is_admin = service.is_admin
 
     def answer(self, user_id: str, text: str) -> str:
         try:
@@ -64,10 +62,9 @@ class StatuspageCommands:
 
     # --- status ----------------------------------------------------------------------------------
     def status(self) -> str:
-
         service = self.service
         now = time.time()
-        last = service.store.get_state("statuspage.last_reconcile_at")
+        last = service.store.get_state(LAST_RECONCILE)
         open_on = " or ".join(service.config.open_on)
         lines = [
             f"*Status page* — last reconcile {ago(float(last), now) if last else 'never'}; "
@@ -114,7 +111,7 @@ class StatuspageCommands:
     def map(self, service_text: str, component_text: str, user_id: str = "") -> str:
         try:
             services = self._find_services(service_text)
-            components = self.service.effects.component_names(refresh=True)
+            components = self.service.components.get(refresh=True)
         except Exception as error:  # a vendor being down is an answer, not a traceback
             log.warning("mapping lookup failed: %s", error)
             return f"I couldn't look that up right now ({type(error).__name__}); please try again."
@@ -143,7 +140,7 @@ class StatuspageCommands:
                 time.time(),
             ],
         )
-        self.service.scheduler.run_now("statuspage.reconcile")
+        self.service.scheduler.run_now(RECONCILE_JOB)
         return (
             f"Mapped PagerDuty service *{escape(pd_service.get('name') or pd_service['id'])}* (`{pd_service['id']}`, "
             f"{escape(account)}) to Statuspage component *{escape(components[component_id])}* "
@@ -161,7 +158,7 @@ class StatuspageCommands:
             return f"There is no mapping for {escape(service_text)!r}. `/statuspage map` lists them."
         for row in rows:
             self.service.store.execute("DELETE FROM statuspage_mappings WHERE service_id = ?", [row["service_id"]])
-        self.service.scheduler.run_now("statuspage.reconcile")
+        self.service.scheduler.run_now(RECONCILE_JOB)
         names = ", ".join(escape(r["service_name"] or r["service_id"]) for r in rows)
         return f"Removed the mapping of {names}."
 
@@ -182,4 +179,4 @@ class StatuspageCommands:
 
 def answer(service: StatuspageService, request: CommandRequest) -> str:
     """`/statuspage …` (after the ack, on the foundation's pool)."""
-    return service.commands.answer(request.user_id, request.text)
+    return StatuspageCommands(service).answer(request.user_id, request.text)

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from typing import Any
 
-import requests
-
-from bot.clients.statuspage import THROTTLED, StatuspageClient, StatuspageError
+from bot.clients.statuspage import THROTTLED, StatuspageClient, StatuspageError, StatuspageNetworkError
 from bot.incidents.notify import announce
-from bot.outbox import GiveUp, Outbox, RetryLater
+from bot.outbox import GiveUp, Handler, Outbox, RetryLater
 from bot.statuspage import rules
+from bot.statuspage.components import ComponentNames
 from bot.statuspage.config import StatuspageConfig
 from bot.store import Store
 from bot.text import escape
@@ -31,7 +29,6 @@ OPEN, RESOLVE, IMPACT, RESOLVE_DUPLICATE = (
     "statuspage.impact",
     "statuspage.resolve_duplicate",
 )
-COMPONENTS_TTL = 600.0
 
 
 def vendor_failure(error: Exception) -> Exception:
@@ -45,26 +42,28 @@ def vendor_failure(error: Exception) -> Exception:
 
 
 class StatuspageEffects:
-    def __init__(self, store: Store, outbox: Outbox, client: StatuspageClient, config: StatuspageConfig):
+    def __init__(
+        self,
+        store: Store,
+        outbox: Outbox,
+        client: StatuspageClient,
+        components: ComponentNames,
+        config: StatuspageConfig,
+    ):
         self.store = store
         self.outbox = outbox
         self.client = client
+        self.components = components
         self.config = config
-        self._components: tuple[float, dict[str, str]] | None = None
-        self._components_lock = threading.Lock()
-        outbox.register(OPEN, self.open)
-        outbox.register(RESOLVE, self.resolve)
-        outbox.register(IMPACT, self.change_impact)
-        outbox.register(RESOLVE_DUPLICATE, self.resolve_duplicate)
 
-    # --- component names (paginated GET, cached: the unpaginated one is limited to once a minute) --
-    def component_names(self, refresh: bool = False) -> dict[str, str]:
-        with self._components_lock:
-            cached = self._components
-            if cached is None or refresh or time.time() - cached[0] > COMPONENTS_TTL:
-                cached = (time.time(), {str(c["id"]): str(c.get("name") or c["id"]) for c in self.client.components()})
-                self._components = cached
-            return dict(cached[1])
+    def by_kind(self) -> dict[str, Handler]:
+        """Outbox kind -> handler, for the service's `effects()`."""
+        return {
+            OPEN: self.open,
+            RESOLVE: self.resolve,
+            IMPACT: self.change_impact,
+            RESOLVE_DUPLICATE: self.resolve_duplicate,
+        }
 
     def _row(self, row_id: int) -> dict[str, Any] | None:
         return self.store.query_one("SELECT * FROM statuspage_incidents WHERE id = ?", [row_id])
@@ -77,9 +76,9 @@ class StatuspageEffects:
         if row["state"] == "resolving" and not row["create_attempted_at"]:
             return {"skipped": "no longer needed"}  # the queued resolve closes the row without an incident
         try:
-            names = self.component_names()
+            names = self.components.get()
             if row["component_id"] not in names:
-                names = self.component_names(refresh=True)
+                names = self.components.get(refresh=True)
             component = row["component_id"]
             if component not in names:
                 self._give_up_row(row, f"Statuspage has no component {component!r}")
@@ -90,7 +89,7 @@ class StatuspageEffects:
                     "UPDATE statuspage_incidents SET create_attempted_at = ? WHERE id = ?", [time.time(), row["id"]]
                 )
                 found = self.client.create_incident(self._new_incident(row, name))
-        except (StatuspageError, requests.RequestException) as error:
+        except (StatuspageError, StatuspageNetworkError) as error:
             failure = vendor_failure(error)
             if isinstance(error, StatuspageError):  # Statuspage answered: nothing was made, no need to look for it
                 forget = "UPDATE statuspage_incidents SET create_attempted_at = NULL WHERE id = ?"
@@ -197,7 +196,7 @@ class StatuspageEffects:
                 self._mark_resolved(row, "human", announce_it=False)
                 return {"skipped": "deleted on Statuspage"}
             raise vendor_failure(error) from error
-        except requests.RequestException as error:
+        except StatuspageNetworkError as error:
             raise vendor_failure(error) from error
         self._mark_resolved(row, "switchboard", announce_it=True)
         return {"resolved": row["incident_id"]}
@@ -232,7 +231,7 @@ class StatuspageEffects:
             self.client.update_incident(
                 row["incident_id"], {"component_ids": [component], "components": {component: impact}}
             )
-        except (StatuspageError, requests.RequestException) as error:
+        except (StatuspageError, StatuspageNetworkError) as error:
             raise vendor_failure(error) from error
         name = escape(row["component_name"] or component)
         text = f":red_circle: Statuspage: *{name}* is now at {rules.IMPACT_WORDS.get(impact, impact)}."
@@ -249,6 +248,6 @@ class StatuspageEffects:
             if error.status == 404:
                 return {"skipped": "gone"}
             raise vendor_failure(error) from error
-        except requests.RequestException as error:
+        except StatuspageNetworkError as error:
             raise vendor_failure(error) from error
         return {"resolved": payload["incident_id"]}

@@ -4,15 +4,19 @@ P (desired) is computed over the union of every PagerDuty account's open inciden
 own unresolved Statuspage incidents. Components in P − S are opened, S − P resolved, and those in both get their
 impact and their list of PagerDuty incidents brought up to date. Nothing is resolved while it may be held up by an
 account whose state is not trusted right now (its poll is failing).
+
+The audit compares S with what the page shows: managed incidents resolved there by hand, marked incidents nobody
+manages (adopted), and a second marked incident for one component (resolved).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.incidents.model import PdIncident
-from bot.statuspage.rules import ImpactTable, components_of, worst
+from bot.statuspage.rules import ImpactTable, components_of, is_managed, managed_component, worst
 
 
 @dataclass(frozen=True)
@@ -97,3 +101,40 @@ def plan_changes(desired: dict[str, Desired], managed: list[Managed], failing_ac
         else:
             plan.resolve.append(current)
     return plan
+
+
+@dataclass
+class Audit:
+    resolved_elsewhere: list[dict[str, Any]] = field(default_factory=list)  # managed rows gone from the page
+    adopt: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # (marked incident, its component)
+    duplicates: list[tuple[dict[str, Any], str, str]] = field(default_factory=list)  # (incident, component, kept id)
+
+
+def audit_changes(rows: list[dict[str, Any]], unresolved: list[dict[str, Any]], marker: str, started: float) -> Audit:
+    """`rows`: our unresolved statuspage_incidents rows; `unresolved`: the page's unresolved incidents, read from
+    `started` on. A row opened after that moment may simply not be in the list yet."""
+    audit = Audit()
+    live_ids = {str(i["id"]) for i in unresolved}
+    known_ids = {r["incident_id"] for r in rows if r["incident_id"]}
+    owners: dict[str, str] = {}  # component -> its live managed incident
+    for row in rows:
+        if not row["incident_id"]:
+            owners[row["component_id"]] = ""  # an open of ours in flight finds its incident by metadata
+        elif row["incident_id"] in live_ids:
+            owners[row["component_id"]] = row["incident_id"]
+        elif (row["opened_at"] or 0) < started:
+            audit.resolved_elsewhere.append(row)
+        else:
+            owners[row["component_id"]] = row["incident_id"]  # opened during this audit
+    for incident in unresolved:
+        if str(incident["id"]) in known_ids or not is_managed(incident, marker):
+            continue
+        component = managed_component(incident)
+        if component is None or owners.get(component) == "":
+            continue
+        if component not in owners:
+            audit.adopt.append((incident, component))
+            owners[component] = str(incident["id"])
+        else:
+            audit.duplicates.append((incident, component, owners[component]))
+    return audit

@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-# pagerstatus's rule (SEEDS §4.3): Datadog `component:<id>`, Pingdom `component_<id>`, email `Component: <id>`.
+# The tag forms pagerstatus reads (kept for its users): Datadog `component:<id>`, Pingdom `component_<id>`,
+# email `Component: <id>`.
 COMPONENT_PATTERN = re.compile(r"[Cc]omponent[:_] ?(\w+)")
 OUTAGE_ORDER = ("degraded_performance", "partial_outage", "major_outage")
 DEFAULT_IMPACT = "P1=major_outage,*=partial_outage"
@@ -98,3 +99,11 @@ def managed_component(incident: dict[str, Any]) -> str | None:
         return str(affected[-1].get("code") or "") or None
     components = incident.get("components") or []
     return str(components[0].get("id")) if components else None
+
+
+def adopted_state(incident: dict[str, Any], component: str) -> tuple[str, str | None]:
+    """The impact and name a marked incident shows for `component`, to adopt it (partial_outage when the page shows
+    no outage for it)."""
+    shown = [c for c in incident.get("components") or [] if str(c.get("id")) == component]
+    status = shown[0].get("status") if shown else None
+    return (status if status in OUTAGE_ORDER else "partial_outage"), (shown[0].get("name") if shown else None)

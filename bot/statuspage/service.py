@@ -1,64 +1,48 @@
-"""The status page capability: after every PagerDuty poll, reconcile Statuspage against the union of all accounts.
+"""The status page capability: PagerDuty incidents tagged with a component drive Statuspage incidents.
 
-Reconcile decides from SQLite (the poller's snapshot, our managed incidents, mappings, suppressions) and touches
-Statuspage only when something must change, or every STATUSPAGE_AUDIT_SECONDS to notice what humans did: a managed
-incident resolved by hand is recorded (and never reopened for the same PagerDuty incidents), an unknown incident
-carrying the marker is adopted, a second marked incident for one component is resolved. Writes go through the
-outbox (effects.py); incidents without the marker that Switchboard did not open are never touched.
+Built from the foundation: the Statuspage client, the shared incident poller (whose poll ends with a reconcile,
+reconcile.py), the outbox handlers of the Statuspage writes (effects.py) and what `/statuspage` reads (commands.py).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import threading
-import time
+from collections.abc import Callable, Mapping
 from typing import Any
-
-import sqlite_utils
 
 from bot.capability import CapabilityService, Foundation, Job
 from bot.clients.statuspage import build_statuspage
-from bot.incidents.model import Window
-from bot.incidents.notify import announce
-from bot.incidents.pagerduty_api import PagerDutyAccount
 from bot.incidents.poller import shared_poller
-from bot.outbox import Outbox
-from bot.statuspage import rules
-from bot.statuspage.commands import StatuspageCommands
-from bot.statuspage.config import load_statuspage_config
-from bot.statuspage.effects import IMPACT, OPEN, RESOLVE, RESOLVE_DUPLICATE, StatuspageEffects
-from bot.statuspage.plan import Desired, Managed, Plan, desired_components, plan_changes
-from bot.text import escape
-
-log = logging.getLogger(__name__)
+from bot.outbox import Handler
+from bot.statuspage import config
+from bot.statuspage.components import ComponentNames
+from bot.statuspage.effects import StatuspageEffects
+from bot.statuspage.reconcile import Reconciler
 
 RECONCILE_JOB = "statuspage.reconcile"
-LAST_RECONCILE = "statuspage.last_reconcile_at"
-LAST_AUDIT = "statuspage.last_audit_at"
 
 
 class StatuspageService(CapabilityService):
-    needs_log_entries = False  # the open-incident snapshot is all the status page needs
-
-    def __init__(self, runtime: Foundation):
-        self.config = load_statuspage_config(runtime.settings)
-        self.store = runtime.store
-        self.outbox: Outbox = runtime.outbox
-        self.scheduler = runtime.scheduler
-        self.client = build_statuspage(runtime.settings)
+    def __init__(self, foundation: Foundation):
+        self.config = config.load(foundation.settings)
+        self.store = foundation.store
+        self.outbox = foundation.outbox
+        self.scheduler = foundation.scheduler
+        self.is_admin: Callable[[str], bool] = foundation.is_admin
+        self.client = build_statuspage(foundation.settings)
         if self.config.request_interval is not None:
             self.client.min_interval = self.config.request_interval
-        self.poller = shared_poller(runtime)
-        self.poller.add_consumer(self)
-        self.effects = StatuspageEffects(self.store, self.outbox, self.client, self.config)
-        self.commands = StatuspageCommands(self, runtime.is_admin)
-        self._lock = threading.Lock()
-        self._unknown_reported: set[str] = set()
+        self.components = ComponentNames(self.client)
+        self.poller = shared_poller(foundation)
+        self.reconciler = Reconciler(self.store, self.outbox, self.client, self.components, self.poller, self.config)
+        self.poller.add_consumer(self.reconciler)
+        self.writes = StatuspageEffects(self.store, self.outbox, self.client, self.components, self.config)
 
     # --- CapabilityService -----------------------------------------------------------------------
     def jobs(self) -> tuple[Job, ...]:
-        return (self.poller.job, Job(RECONCILE_JOB, None, self.reconcile))
+        return (self.poller.job, Job(RECONCILE_JOB, None, self.reconciler.reconcile))
+
+    def effects(self) -> Mapping[str, Handler]:
+        return {**self.poller.effects(), **self.writes.by_kind()}
 
     def counts(self) -> dict[str, int]:
         open_rows = self.store.scalar("SELECT COUNT(*) FROM statuspage_incidents WHERE resolved_at IS NULL")
@@ -74,183 +58,10 @@ class StatuspageService(CapabilityService):
             **self.poller.health_counts(),
         }
 
-    # --- IncidentConsumer ------------------------------------------------------------------------
-    def fetch_extra(self, account: PagerDutyAccount, window: Window) -> None:
-        pass
-
-    def handle_window(self, db: sqlite_utils.Database, window: Window) -> None:
-        pass  # the poller stores the snapshot; reconcile reads the union of all accounts after the poll
-
-    def after_poll(self) -> None:
-        self.reconcile()
-
-    # --- reconcile -------------------------------------------------------------------------------
-    def reconcile(self) -> Plan:
-        with self._lock:
-            plan = self._plan()
-            if plan.touches_statuspage or self._audit_due():
-                started = time.time()
-                unresolved = self.client.unresolved_incidents()
-                self._apply_audit(unresolved, started)
-                self.store.set_state(LAST_AUDIT, str(started))
-                plan = self._plan()
-            self._apply(plan)
-            for held in plan.held:
-                log.info(
-                    "keeping the status incident of %s open: an account it depends on is failing", held.component_id
-                )
-            self.store.set_state(LAST_RECONCILE, str(time.time()))
-        if plan.touches_statuspage:
-            self.poller.kick_outbox()
-        return plan
-
-    def _audit_due(self) -> bool:
-        last = self.store.get_state(LAST_AUDIT)
-        if last is None:  # first start: begin the clock, no call while nothing changes
-            self.store.set_state(LAST_AUDIT, str(time.time()))
-            return False
-        return time.time() - float(last) >= self.config.audit_seconds
-
-    def _plan(self) -> Plan:
-        mappings = {r["service_id"]: r["component_id"] for r in self.store.query("SELECT * FROM statuspage_mappings")}
-        suppressed = {
-            (r["component_id"], r["pd_incident"]) for r in self.store.query("SELECT * FROM statuspage_suppressed")
-        }
-        desired = desired_components(
-            self.poller.open_incidents(), self.config.open_on, mappings, self.config.impact, suppressed
-        )
-        managed = [_managed(row) for row in self.open_rows()]
-        plan = plan_changes(desired, managed, self.poller.failing_accounts())
-        if plan.open:
-            plan.open = self._known_components(plan.open)
-        return plan
-
-    def _known_components(self, wanted: list[Desired]) -> list[Desired]:
-        """A tag naming a component the page does not have is reported once, not tried every poll."""
-        names = self.effects.component_names()  # cached; refreshed every few minutes
-        known = [d for d in wanted if d.component_id in names]
-        for unknown in {d.component_id for d in wanted} - set(names) - self._unknown_reported:
-            self._unknown_reported.add(unknown)
-            log.warning("PagerDuty incidents name Statuspage component %r, which the page does not have", unknown)
-        return known
-
+    # --- what `/statuspage` reads ----------------------------------------------------------------
     def open_rows(self) -> list[dict[str, Any]]:
-        return self.store.query("SELECT * FROM statuspage_incidents WHERE resolved_at IS NULL ORDER BY component_id")
-
-    def _apply(self, plan: Plan) -> None:
-        now = time.time()
-        with self.store.write() as db:
-            conn = db.conn
-            for wanted in plan.open:
-                cursor = conn.execute(
-                    "INSERT INTO statuspage_incidents (component_id, state, impact, pd_incidents, created_at) "
-                    "VALUES (?, 'opening', ?, ?, ?)",
-                    [wanted.component_id, wanted.impact, json.dumps(sorted(wanted.pd_refs)), now],
-                )
-                row_id = int(cursor.lastrowid or 0)
-                self.outbox.enqueue(f"statuspage:open:{row_id}", OPEN, {"row_id": row_id}, db=db)
-            for current in plan.resolve:
-                conn.execute("UPDATE statuspage_incidents SET state = 'resolving' WHERE id = ?", [current.row_id])
-                self.outbox.enqueue(f"statuspage:resolve:{current.row_id}", RESOLVE, {"row_id": current.row_id}, db=db)
-            for current, impact in plan.impact:
-                conn.execute("UPDATE statuspage_incidents SET impact = ? WHERE id = ?", [impact, current.row_id])
-                key = f"{current.row_id}:{time.time_ns()}"  # every change is its own effect; the row says which wins
-                payload = {"row_id": current.row_id, "impact": impact, "key": key}
-                self.outbox.enqueue(f"statuspage:impact:{key}", IMPACT, payload, db=db)
-            for current, refs in plan.refs:
-                conn.execute(
-                    "UPDATE statuspage_incidents SET pd_incidents = ? WHERE id = ?",
-                    [json.dumps(sorted(refs)), current.row_id],
-                )
-
-    def _apply_audit(self, unresolved: list[dict[str, Any]], started: float) -> None:
-        """Bring SQLite in line with what the page shows: human resolutions, adoptions, duplicates."""
-        marker = self.config.marker
-        live_ids = {str(i["id"]) for i in unresolved}
-        rows = self.open_rows()
-        known_ids = {r["incident_id"] for r in rows if r["incident_id"]}
-        with self.store.write() as db:
-            owners: dict[str, str] = {}  # component -> its live managed incident
-            for row in rows:
-                if not row["incident_id"]:
-                    owners[row["component_id"]] = ""  # an open of ours in flight finds its incident by metadata
-                elif row["incident_id"] in live_ids:
-                    owners[row["component_id"]] = row["incident_id"]
-                elif (row["opened_at"] or 0) < started:
-                    self._resolved_elsewhere(db, row)
-                else:
-                    owners[row["component_id"]] = row["incident_id"]  # opened during this audit
-            for incident in unresolved:
-                if str(incident["id"]) in known_ids or not rules.is_managed(incident, marker):
-                    continue
-                component = rules.managed_component(incident)
-                if component is None or owners.get(component) == "":
-                    continue
-                if component not in owners:
-                    self._adopt(db, incident, component)
-                    owners[component] = str(incident["id"])
-                else:
-                    log.warning(
-                        "two marked Statuspage incidents for component %s (%s and %s): resolving the second",
-                        component,
-                        owners[component],
-                        incident["id"],
-                    )
-                    payload = {"incident_id": incident["id"], "component_id": component}
-                    self.outbox.enqueue(f"statuspage:duplicate:{incident['id']}", RESOLVE_DUPLICATE, payload, db=db)
-
-    def _resolved_elsewhere(self, db: sqlite_utils.Database, row: dict[str, Any]) -> None:
-        now = time.time()
-        changed = db.conn.execute(
-            "UPDATE statuspage_incidents SET state = 'resolved', resolved_at = ?, resolved_by = 'human' "
-            "WHERE id = ? AND resolved_at IS NULL",
-            [now, row["id"]],
-        ).rowcount
-        if not changed or row["state"] == "resolving":
-            return  # our own resolve got there first, or we were closing it anyway
-        refs = json.loads(row["pd_incidents"] or "[]")
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO statuspage_suppressed (component_id, pd_incident, since) VALUES (?, ?, ?)",
-            [(row["component_id"], ref, now) for ref in refs],
-        )
-        log.info("Statuspage incident %s (%s) was resolved by hand; not reopening it", row["incident_id"], refs)
-        name = escape(row["component_name"] or row["component_id"])
-        text = (
-            f":information_source: The Statuspage incident for *{name}* was resolved on Statuspage by hand; "
-            "Switchboard won't reopen it for the same PagerDuty incidents."
-        )
-        announce(self.outbox, db, f"statuspage:human:{row['id']}", self.config.notify_channel, text)
-
-    def _adopt(self, db: sqlite_utils.Database, incident: dict[str, Any], component: str) -> None:
-        statuses = [c.get("status") for c in incident.get("components") or [] if str(c.get("id")) == component]
-        impact = statuses[0] if statuses and statuses[0] in rules.OUTAGE_ORDER else "partial_outage"
-        names = [c.get("name") for c in incident.get("components") or [] if str(c.get("id")) == component]
-        log.info("adopting marked Statuspage incident %s for component %s", incident["id"], component)
-        db.conn.execute(
-            "INSERT INTO statuspage_incidents (component_id, component_name, incident_id, name, shortlink, state, "
-            "impact, created_at, opened_at) VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?)",
-            [
-                component,
-                names[0] if names else None,
-                incident["id"],
-                incident.get("name"),
-                incident.get("shortlink"),
-                impact,
-                time.time(),
-                time.time(),
-            ],
-        )
+        return self.reconciler.open_rows()
 
 
-def _managed(row: dict[str, Any]) -> Managed:
-    return Managed(
-        row_id=row["id"],
-        component_id=row["component_id"],
-        state=row["state"],
-        impact=row["impact"],
-        pd_refs=frozenset(json.loads(row["pd_incidents"] or "[]")),
-    )
-
-
-def create(runtime: Foundation) -> StatuspageService:
-    return StatuspageService(runtime)
+def create(foundation: Foundation) -> StatuspageService:
+    return StatuspageService(foundation)

@@ -266,7 +266,7 @@ def test_a_bad_setting_stops_startup_with_its_name(world):
 def test_a_tag_naming_an_unknown_component_is_reported_once(world, make_bot, caplog):
     bot = start(make_bot)
     page(world, "nosuchcomponent")
-    with caplog.at_level("WARNING", logger="bot.statuspage.service"):
+    with caplog.at_level("WARNING", logger="bot.statuspage.reconcile"):
         poll(world, bot)
         calls = len(world.statuspage.requests)
         poll(world, bot)

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.incidents.config import load_poller_config
+from bot.incidents.config import load as load_poller_config
 from bot.settings import SettingsError, load_settings
 
 BASE = {"PAGERDUTY_API_TOKEN": "main", "PAGERDUTY_FROM_EMAIL": "bot@example.com"}
@@ -53,3 +53,12 @@ def test_extra_accounts_with_their_own_url_and_from():
 def test_bad_settings_name_themselves(env, message):
     with pytest.raises(SettingsError, match=message):
         config(**env)
+
+
+def test_both_consumers_list_the_pollers_settings_as_the_same_objects():
+    from bot import jira_sync, statuspage
+    from bot.incidents.config import SETTINGS
+
+    for spec in (statuspage.SPEC, jira_sync.SPEC):
+        assert all(any(listed is setting for listed in spec.settings) for setting in SETTINGS)
+        assert {s.capability for s in spec.settings} == {"incidents", spec.name}

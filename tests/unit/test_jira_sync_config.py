@@ -1,6 +1,6 @@
 import pytest
 
-from bot.jira_sync.config import load_jira_config
+from bot.jira_sync.config import load as load_jira_config
 from bot.settings import SettingsError, load_settings
 
 BASE = {"JIRA_PROJECT": "ops", "JIRA_URL": "https://acme.atlassian.net", "PAGERDUTY_API_TOKEN": "x"}

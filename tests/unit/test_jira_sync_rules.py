@@ -1,9 +1,9 @@
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
-from bot.incidents.model import PdIncident
+from bot.incidents.model import LogEntry, PdIncident
 from bot.jira_sync import rules
-from bot.jira_sync.config import load_jira_config
+from bot.jira_sync.config import load as load_jira_config
 from bot.settings import load_settings
 
 CONFIG = load_jira_config(
@@ -141,3 +141,13 @@ def test_snapshot_and_note_text():
         rules.note_comment({"user": {"summary": "Bob"}, "content": "Rolled back"})
         == "PagerDuty note by Bob: Rolled back"
     )
+
+
+def test_an_incident_qualifies_at_or_when_raised_to_a_listed_priority():
+    raised_to_p1 = LogEntry("E1", "priority_change_log_entry", 1.0, "", "PRAISED", "Ann", "P1")
+    other = LogEntry("E2", "annotate_log_entry", 2.0, "", "POTHER", "Ann", None)
+    raised = rules.raised_to([raised_to_p1, other], CONFIG.priorities)
+    assert raised == {"PRAISED"}
+    assert rules.qualifies(incident(priority="P1"), CONFIG.priorities, set())
+    assert rules.qualifies(incident(id="PRAISED", priority="P2"), CONFIG.priorities, raised)
+    assert not rules.qualifies(incident(id="POTHER", priority="P2"), CONFIG.priorities, raised)

@@ -1,7 +1,7 @@
 import pytest
 
 from bot.settings import SettingsError, load_settings
-from bot.statuspage.config import load_statuspage_config
+from bot.statuspage.config import load as load_statuspage_config
 
 BASE = {"PAGERDUTY_API_TOKEN": "pd", "STATUSPAGE_API_KEY": "k", "STATUSPAGE_PAGE_ID": "p"}
 

@@ -1,5 +1,5 @@
 from bot.incidents.model import PdIncident
-from bot.statuspage.plan import Desired, Managed, desired_components, plan_changes
+from bot.statuspage.plan import Desired, Managed, audit_changes, desired_components, plan_changes
 from bot.statuspage.rules import parse_impact
 
 IMPACT = parse_impact("P1=major_outage,*=partial_outage")
@@ -81,3 +81,37 @@ def test_no_change_means_no_statuspage_call():
     desired = {"api": Desired("api", "partial_outage", frozenset({"a/P1"}))}
     plan = plan_changes(desired, [managed(1, "api", {"a/P1"})], set())
     assert not plan.touches_statuspage and not plan.refs
+
+
+def row(row_id: int, component: str, incident_id: str | None, opened_at: float | None = 10.0) -> dict:
+    return {"id": row_id, "component_id": component, "incident_id": incident_id, "opened_at": opened_at}
+
+
+def marked(incident_id: str, component: str) -> dict:
+    return {
+        "id": incident_id,
+        "metadata": {},
+        "incident_updates": [{"body": "Errors.\n⛈"}],
+        "components": [{"id": component}],
+    }
+
+
+def test_the_audit_finds_hand_resolutions_adoptions_and_duplicates():
+    rows = [
+        row(1, "api", "SP1"),  # still on the page
+        row(2, "db", "SP2"),  # gone from the page: resolved by hand
+        row(3, "web", None),  # our open in flight: owns its component
+        row(4, "cdn", "SP4", opened_at=200.0),  # opened after the audit read the page
+    ]
+    unresolved = [
+        {"id": "SP1", "incident_updates": []},
+        marked("SP5", "api"),  # a second marked incident for api
+        marked("SP6", "queue"),  # nobody manages queue: adopted
+        marked("SP7", "queue"),  # and this one is then the duplicate
+        marked("SP8", "web"),  # left alone while our open may still find its own incident
+        {"id": "SP9", "incident_updates": [{"body": "a human's incident"}], "components": [{"id": "dns"}]},
+    ]
+    audit = audit_changes(rows, unresolved, "⛈", started=100.0)
+    assert [r["id"] for r in audit.resolved_elsewhere] == [2]
+    assert [(i["id"], c) for i, c in audit.adopt] == [("SP6", "queue")]
+    assert [(i["id"], c, kept) for i, c, kept in audit.duplicates] == [("SP5", "api", "SP1"), ("SP7", "queue", "SP6")]

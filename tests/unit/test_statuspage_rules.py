@@ -52,3 +52,10 @@ def test_managed_incidents_are_recognised_by_the_oldest_update():
     assert rules.managed_component(ours) == "db01"
     assert rules.managed_component({"components": [{"id": "x1"}]}) == "x1"
     assert rules.managed_component({}) is None
+
+
+def test_an_adopted_incident_keeps_the_impact_the_page_shows():
+    incident = {"components": [{"id": "api01", "name": "API", "status": "major_outage"}, {"id": "web01"}]}
+    assert rules.adopted_state(incident, "api01") == ("major_outage", "API")
+    assert rules.adopted_state(incident, "web01") == ("partial_outage", None)
+    assert rules.adopted_state({}, "db01") == ("partial_outage", None)
