@@ -37,5 +37,11 @@ class BotUnderTest:
         self.slack.wait_for(lambda: len(self.slack.responses) > before, timeout=WAIT, message=f"answer to {command}")
         return self.slack.responses[before]["body"].get("text", "")
 
+    def drain_outbox(self, timeout: float = WAIT) -> None:
+        """Wait until every queued effect (vendor writes, Slack posts) has been performed."""
+        store = self.runtime.store
+        pending = "SELECT COUNT(*) FROM outbox WHERE state = 'pending'"
+        self.slack.wait_for(lambda: not store.scalar(pending), timeout, "the outbox to drain")
+
     def stop(self) -> None:
         self.bot.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,21 +20,16 @@ def start(make_bot: Any, **env: str) -> BotUnderTest:
     return make_bot(INCIDENT_POLL_SECONDS="3600", JIRA_POLL_SECONDS="3600", STATUSPAGE_API_KEY="", **env)
 
 
-def settle(world: World, bot: BotUnderTest) -> None:
-    store = bot.runtime.store
-    world.jira.wait_for(
-        lambda: not store.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'"), WAIT, "the outbox to drain"
-    )
 
 
 def poll_pd(world: World, bot: BotUnderTest) -> None:
     bot.runtime.scheduler.run_and_wait("incidents.poll")
-    settle(world, bot)
+    bot.drain_outbox()
 
 
 def poll_jira(world: World, bot: BotUnderTest) -> None:
     bot.runtime.scheduler.run_and_wait("jira_sync.poll")
-    settle(world, bot)
+    bot.drain_outbox()
 
 
 def issues(world: World) -> list[dict[str, Any]]:
@@ -56,14 +50,6 @@ def jira_writes(world: World) -> list[Any]:
     return [r for r in world.jira.requests if r.method in ("PUT", "POST") and "/search/" not in r.path]
 
 
-@pytest.fixture
-def account_b(world: World) -> Iterator[PagerDutyFake]:
-    fake = PagerDutyFake(world.ca, tokens=("pd-b",))
-    fake.start()
-    fake.add_user("PALICEB", "Alice Archer", "alice@sandbox.example")
-    fake.add_service("PBPAY01", "Payments (EU)")
-    yield fake
-    fake.stop()
 
 
 def test_a_p1_incident_gets_one_issue_with_link_priority_and_label(world, make_bot):
@@ -261,7 +247,7 @@ def test_a_create_whose_answer_was_lost_is_not_repeated(world, make_bot):
     bot.runtime.scheduler.run_and_wait("incidents.poll")
     store = bot.runtime.store
     world.jira.wait_for(lambda: store.scalar("SELECT issue_key FROM jira_links"), 20, "the issue adopted")
-    settle(world, bot)
+    bot.drain_outbox()
     assert len(issues(world)) == 1
     assert len(world.jira.calls("POST", r"/issue$")) == 1
 

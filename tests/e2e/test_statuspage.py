@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from sandbox.fakes.pagerduty import PagerDutyFake
 from sandbox.scenes.statuspage import SERVICE
 from sandbox.world import World
 from tests.e2e.harness import BotUnderTest
@@ -21,17 +19,11 @@ def start(make_bot: Any, **env: str) -> BotUnderTest:
     return make_bot(INCIDENT_POLL_SECONDS="3600", JIRA_PROJECT="", **env)
 
 
-def settle(world: World, bot: BotUnderTest) -> None:
-    """Wait until every queued effect (Statuspage writes, Slack posts) has been performed."""
-    store = bot.runtime.store
-    world.statuspage.wait_for(
-        lambda: not store.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'"), WAIT, "the outbox to drain"
-    )
 
 
 def poll(world: World, bot: BotUnderTest) -> None:
     bot.runtime.scheduler.run_and_wait("incidents.poll")
-    settle(world, bot)
+    bot.drain_outbox()
 
 
 def page(world: World, component: str, title: str = "", priority: str | None = None, ack: bool = True) -> str:
@@ -56,15 +48,6 @@ def status_of(world: World, component: str) -> str:
     return str(world.statuspage.component(component)["status"])
 
 
-@pytest.fixture
-def account_b(world: World) -> Iterator[PagerDutyFake]:
-    """A second PagerDuty account (its own server, as each real account has its own API key and data)."""
-    fake = PagerDutyFake(world.ca, tokens=("pd-b",))
-    fake.start()
-    fake.add_user("PALICEB", "Alice Archer", "alice@sandbox.example")
-    fake.add_service("PBMON01", "B monitors")
-    yield fake
-    fake.stop()
 
 
 def test_tag_forms_open_one_incident_per_component(world, make_bot):
@@ -151,7 +134,7 @@ def test_union_of_accounts_and_a_failing_account_degrades_only_itself(world, mak
     account_b.resolve(db_b["id"])
     with pytest.raises(RuntimeError, match="b: "):
         bot.runtime.scheduler.run_and_wait("incidents.poll")
-    settle(world, bot)
+    bot.drain_outbox()
     assert sorted(unresolved(world)) == ["sp0api", "sp0db"], "a failing account keeps its last known state"
     counts = bot.runtime.home.counts()["statuspage"]
     assert counts["PagerDuty accounts failing"] == 1 and counts["PagerDuty accounts polled"] == 1

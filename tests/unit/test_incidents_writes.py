@@ -1,17 +1,6 @@
 import time
 
-import pytest
-
 from bot.incidents.writes import ECHO_SECONDS, is_own_write, recently_written, record_seen, record_write
-from bot.store import Store
-from bot.wiring import MIGRATIONS
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "w.db", MIGRATIONS)
-    yield s
-    s.close()
 
 
 def test_only_the_latest_recent_write_counts_as_our_own(store):

@@ -2,15 +2,6 @@ import pytest
 
 from bot.oncall.link_file import LinkFileError, diff_links, export_yaml, parse_yaml
 from bot.oncall.links import Link, add_link, load_links, remove_targets, replace_links, settle_targets
-from bot.store import Store
-from bot.wiring import MIGRATIONS
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = Store(tmp_path / "links.db", MIGRATIONS)
-    yield store
-    store.close()
 
 
 def test_linking_the_same_schedules_again_extends_the_link(store):

@@ -7,13 +7,6 @@ from bot.store import Store
 from bot.wiring import MIGRATIONS
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "o.db", MIGRATIONS)
-    yield s
-    s.close()
-
-
 def test_same_key_is_performed_once(store):
     outbox = Outbox(store)
     performed = []

@@ -4,8 +4,6 @@ import time
 import pytest
 
 from bot.scheduler import Scheduler
-from bot.store import Store
-from bot.wiring import MIGRATIONS
 
 
 def wait_until(predicate, timeout=5.0):
@@ -14,13 +12,6 @@ def wait_until(predicate, timeout=5.0):
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.01)
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "s.db", MIGRATIONS)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -7,13 +7,6 @@ from bot.store import Migration, Store
 from bot.wiring import MIGRATIONS
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "test.db", MIGRATIONS)
-    yield s
-    s.close()
-
-
 def test_wal_and_busy_timeout(store):
     assert store.scalar("PRAGMA journal_mode") == "wal"
     assert store.scalar("PRAGMA busy_timeout") >= 5000
