@@ -61,7 +61,7 @@ def acknowledge(world: World, service: Any, message: dict, clicks: int) -> tuple
         message="every acknowledgement on the issue",
     )
     elapsed = time.perf_counter() - started
-    world.slack.wait_for(lambda: service.runtime.outbox.counts()["pending"] == 0, timeout=600, message="all updates")
+    world.slack.wait_for(lambda: service.foundation.outbox.counts()["pending"] == 0, timeout=600, message="all updates")
     world.slack.wait_for(  # the message_changed events of those updates, so the bot stops with nothing in flight
         lambda: all(world.slack.acked(e["envelope"]["envelope_id"]) for e in world.slack.envelopes() if e["delivered"]),
         timeout=60,

@@ -14,23 +14,10 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.dispatch.spec import GITHUB_TYPES, HIGH, Message
+from bot.dispatch.message_spec import Message
+from bot.dispatch.rules import AWAITING, CLOSED, CLOSING, ESCALATED, ESCALATING, FAILED, RECEIVED, SKIPPED, first_step
 from bot.outbox import Outbox
 from bot.store import Store
-
-# Alert states, in the order an alert usually moves through them.
-RECEIVED = "received"
-NOTIFYING = "notifying"  # the GitHub issue exists (or failed for good); messages are going out
-AWAITING = "awaiting_answer"  # self-service: the Yes/No prompt is out
-CLOSING, CLOSED = "closing", "closed"  # Yes: the issue is being / has been closed
-ESCALATING, ESCALATED = "escalating", "escalated"  # No, no answer in time, or high priority
-NOTIFIED = "notified"  # broadcast / nag delivered (or self-service that could not be prompted)
-FILED = "filed"  # low priority: the issue is the whole alert
-SKIPPED = "skipped"  # an issue with the same title already exists
-FAILED = "failed"
-FINAL_STATES = (CLOSED, ESCALATED, NOTIFIED, FILED, SKIPPED, FAILED)
-
-ISSUE_STEP, PAGE_STEP = "dispatch.issue", "dispatch.page"
 
 
 @dataclass(frozen=True)
@@ -96,11 +83,8 @@ def accept(
         record(db, alert_id, f"received from {source}", now=now)
         for warning in message.warnings:
             record(db, alert_id, f"warning: {warning}", now=now)
-        first = ISSUE_STEP if message.type in GITHUB_TYPES else PAGE_STEP
-        payload: dict[str, Any] = {"alert": alert_id}
-        if message.type == HIGH:
-            payload["reason"] = "high"
-        outbox.enqueue(f"dispatch:{alert_id}:{first}", first, payload, db=db)
+        first, extra = first_step(message.type)
+        outbox.enqueue(f"dispatch:{alert_id}:{first}", first, {"alert": alert_id, **extra}, db=db)
     return Accepted(alert_id, message.request_id, new=True)
 
 
@@ -157,6 +141,11 @@ class AlertStore:
 
     def recipient(self, recipient_id: int) -> dict[str, Any] | None:
         return self.store.query_one("SELECT * FROM dispatch_recipients WHERE id = ?", [recipient_id])
+
+    def prompted_recipient(self, alert_id: int) -> dict[str, Any] | None:
+        """The self-service user, once their conversation is known (where errors about their answer go)."""
+        rows = self.recipients(alert_id)
+        return rows[0] if rows and rows[0]["channel"] else None
 
     def history(self, alert_id: int) -> list[dict[str, Any]]:
         return self.store.query("SELECT * FROM dispatch_history WHERE alert_id = ? ORDER BY id", [alert_id])

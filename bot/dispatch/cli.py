@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from bot.dispatch.alerts import accept, reject
-from bot.dispatch.config import load_config
-from bot.dispatch.service import defaults_from
-from bot.dispatch.spec import InvalidMessage, parse_message
+from bot.dispatch.config import load
+from bot.dispatch.message_spec import InvalidMessage, parse_message
 from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.store import Store
@@ -33,7 +32,7 @@ def run_cli(
     if missing:
         print(f"switchboard: dispatch is off; set {', '.join(missing)}", file=stderr)
         return 1
-    config = load_config(settings)  # a malformed setting raises SettingsError: one line, exit 1
+    config = load(settings)  # a malformed setting raises SettingsError: one line, exit 1
     source = "stdin" if path == "-" else path
     try:
         raw = (stdin or sys.stdin.buffer).read() if path == "-" else Path(path).read_bytes()
@@ -43,7 +42,7 @@ def run_cli(
     store = open_store()
     try:
         try:
-            message = parse_message(raw, defaults_from(config))
+            message = parse_message(raw, config.message_defaults)
         except InvalidMessage as invalid:
             reject(store, "cli", raw, invalid.errors)
             for error in invalid.errors:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.capability import ActionRequest, CommandRequest
-from bot.dispatch.spec import BROADCAST, HIGH, MAX_TITLE, SELF_SERVICE, InvalidMessage
+from bot.dispatch.message_spec import BROADCAST, HIGH, MAX_TITLE, SELF_SERVICE, InvalidMessage
 from bot.text import escape
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def run_command(
             return "Usage: `/dispatch page <title>` — the title of the PagerDuty incident."
         return _accepted(service, page_message(user_id, user_name, title, request_id), user_id, "paging PagerDuty")
     if sub == "json":
-        if not service.runtime.is_admin(user_id):
+        if not service.is_admin(user_id):
             return "Only Switchboard admins may send raw messages with `/dispatch json`. Nothing was sent."
         raw = text.strip()[len(words[0]) :].strip()
         if not raw:
@@ -185,7 +185,7 @@ def answer_button(service: DispatchService, request: ActionRequest, reply: Calla
     if not request.value.isdigit():
         reply("This button no longer works here (the button is broken).")
         return
-    service.answer(
+    service.answers.click(
         int(request.value),
         request.action_id,
         request.user_id,

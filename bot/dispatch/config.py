@@ -1,15 +1,14 @@
-"""Dispatch settings, parsed from the environment with a one-line error naming the setting when one is malformed."""
+"""Dispatch's own settings, declared once, and `load()`: validated at start, each error naming the setting."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from bot.settings import Settings, SettingsError
+from bot.dispatch.message_spec import Defaults
+from bot.settings import Setting, Settings, SettingsError, parse_text
 
-DEFAULT_CONFIRM_TIMEOUT_MINUTES = 30.0
-DEFAULT_HTTP_HOST = "127.0.0.1"
-# GitHub allows 80 content-creating requests a minute and 500 an hour; SEEDS R73 asks for at most 40 a minute.
+# GitHub allows 80 content-creating requests a minute and 500 an hour: stay well below both by default.
 DEFAULT_CREATES_PER_MINUTE = 40
 DEFAULT_CREATES_PER_HOUR = 450
 
@@ -17,6 +16,144 @@ _CHANNEL = re.compile(r"#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,}")
 _GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9_.-]+)?")
 _PD_ID = re.compile(r"[A-Z0-9]{2,20}")
 _ALLOWED = re.compile(r"[UWS][A-Z0-9]{2,}")
+_PORT = re.compile(r"\d+")
+CAPABILITY = "dispatch"
+
+
+def parse_minutes(name: str, value: str) -> float:
+    """A positive number of minutes, decimals allowed."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number > 0 or number != number or number == float("inf"):
+        raise SettingsError(f"{name} must be a positive number of minutes (decimals allowed), got {value!r}")
+    return number
+
+
+def parse_count(name: str, value: str) -> int:
+    """A whole number of at least 1."""
+    if not re.fullmatch(r"\d+", value.strip()) or int(value) < 1:
+        raise SettingsError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
+def parse_allowed(name: str, value: str) -> tuple[str, ...]:
+    """Comma-separated Slack user (U…, W…) and usergroup (S…) IDs."""
+    allowed = tuple(item.strip() for item in value.split(",") if item.strip())
+    for item in allowed:
+        if not _ALLOWED.fullmatch(item):
+            expected = "comma-separated Slack user IDs (U…) and usergroup IDs (S…)"
+            raise SettingsError(f"{name} must be {expected}, got {item!r}")
+    return allowed
+
+
+def parse_intake_port(name: str, value: str) -> int:
+    if not _PORT.fullmatch(value.strip()) or not 0 < int(value) < 65536:
+        raise SettingsError(f"{name} must be a TCP port between 1 and 65535, got {value!r}")
+    return int(value)
+
+
+def _matching(name: str, value: str, pattern: re.Pattern[str], expected: str) -> str:
+    value = value.strip()
+    if not pattern.fullmatch(value):
+        raise SettingsError(f"{name} must be {expected}, got {value!r}")
+    return value
+
+
+def parse_github_user(name: str, value: str) -> str:
+    """A GitHub login or org/team; a leading @ is dropped."""
+    expected = "a GitHub login or org/team without @, such as octocat or acme/security"
+    return _matching(name, value.strip().lstrip("@"), _GITHUB_LOGIN, expected)
+
+
+def parse_channel(name: str, value: str) -> str:
+    expected = "a channel name starting with # (such as #alerts) or a channel ID (such as C012AB3CD)"
+    return _matching(name, value, _CHANNEL, expected)
+
+
+def parse_pagerduty_service(name: str, value: str) -> str:
+    return _matching(name, value, _PD_ID, "a PagerDuty service ID such as PABC123")
+
+
+PAGERDUTY_SERVICE = Setting(
+    "PAGERDUTY_SERVICE_ID",
+    None,
+    parse_pagerduty_service,
+    "PagerDuty service for messages that name none; without it such high-priority and self-service messages are "
+    "rejected",
+    capability=CAPABILITY,
+)
+DEFAULT_CHANNEL = Setting(
+    "SLACK_DEFAULT_CHANNEL",
+    None,
+    parse_channel,
+    "`#name` or channel ID for users without `slackId` and for delivery errors (invite the bot); without it such "
+    "messages are rejected",
+    capability=CAPABILITY,
+)
+GITHUB_DEFAULT_USER = Setting(
+    "GITHUB_DEFAULT_USER",
+    None,
+    parse_github_user,
+    "Login or `org/team` mentioned when a message names no GitHub user",
+    capability=CAPABILITY,
+)
+CONFIRM_TIMEOUT_MINUTES = Setting(
+    "DISPATCH_CONFIRM_TIMEOUT_MINUTES",
+    "30",
+    parse_minutes,
+    "How long a Yes/No prompt waits before escalating (decimals allowed); the reminder goes out halfway",
+    capability=CAPABILITY,
+)
+ALLOWED_USERS = Setting(
+    "DISPATCH_ALLOWED_USERS",
+    "",
+    parse_allowed,
+    "Slack user IDs and usergroup IDs (`S…`) allowed to use `/dispatch` (empty: everyone); admins always may",
+    capability=CAPABILITY,
+)
+HTTP_PORT = Setting(
+    "DISPATCH_HTTP_PORT", None, parse_intake_port, "Turns on the HTTP intake on this port", capability=CAPABILITY
+)
+HTTP_HOST = Setting(
+    "DISPATCH_HTTP_HOST", "127.0.0.1", parse_text, "Address the HTTP intake binds to", capability=CAPABILITY
+)
+TOKEN = Setting(
+    "DISPATCH_TOKEN",
+    None,
+    parse_text,
+    "Bearer token the HTTP intake requires (required when DISPATCH_HTTP_PORT is set)",
+    secret=True,
+    capability=CAPABILITY,
+)
+CREATES_PER_MINUTE = Setting(
+    "DISPATCH_GITHUB_CREATES_PER_MINUTE",
+    str(DEFAULT_CREATES_PER_MINUTE),
+    parse_count,
+    "GitHub issues and comments created per minute at most (GitHub allows 80)",
+    capability=CAPABILITY,
+)
+CREATES_PER_HOUR = Setting(
+    "DISPATCH_GITHUB_CREATES_PER_HOUR",
+    str(DEFAULT_CREATES_PER_HOUR),
+    parse_count,
+    "GitHub issues and comments created per hour at most (GitHub allows 500)",
+    capability=CAPABILITY,
+)
+
+SETTINGS: tuple[Setting, ...] = (
+    PAGERDUTY_SERVICE,
+    DEFAULT_CHANNEL,
+    GITHUB_DEFAULT_USER,
+    CONFIRM_TIMEOUT_MINUTES,
+    ALLOWED_USERS,
+    HTTP_PORT,
+    HTTP_HOST,
+    TOKEN,
+    CREATES_PER_MINUTE,
+    CREATES_PER_HOUR,
+)
 
 
 @dataclass(frozen=True)
@@ -34,85 +171,29 @@ class DispatchConfig:
     creates_per_hour: int
 
     @property
-    def owner(self) -> str:
-        return self.default_repo.split("/", 1)[0]
+    def message_defaults(self) -> Defaults:
+        """What these settings supply when a message leaves something out."""
+        return Defaults(self.default_repo, self.github_default_user, self.default_channel, self.pagerduty_service)
 
 
-def _positive_number(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not number > 0 or number != number or number == float("inf"):
-        raise SettingsError(f"{name} must be a positive number of minutes (decimals allowed), got {value!r}")
-    return number
-
-
-def _positive_int(name: str, value: str) -> int:
-    if not re.fullmatch(r"\d+", value.strip()) or int(value) < 1:
-        raise SettingsError(f"{name} must be a whole number of at least 1, got {value!r}")
-    return int(value)
-
-
-def _matching(name: str, value: str | None, pattern: re.Pattern[str], expected: str) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if not pattern.fullmatch(value):
-        raise SettingsError(f"{name} must be {expected}, got {value!r}")
-    return value
-
-
-def load_config(settings: Settings) -> DispatchConfig:
+def load(settings: Settings) -> DispatchConfig:
     """Everything dispatch reads from the environment, validated; raises SettingsError naming the bad setting."""
-    timeout = settings.get("DISPATCH_CONFIRM_TIMEOUT_MINUTES")
-    minutes = _positive_number("DISPATCH_CONFIRM_TIMEOUT_MINUTES", timeout) if timeout else None
-    allowed = tuple(item.strip() for item in (settings.get("DISPATCH_ALLOWED_USERS") or "").split(",") if item.strip())
-    for item in allowed:
-        if not _ALLOWED.fullmatch(item):
-            expected = "comma-separated Slack user IDs (U…) and usergroup IDs (S…)"
-            raise SettingsError(f"DISPATCH_ALLOWED_USERS must be {expected}, got {item!r}")
-    port_text = settings.get("DISPATCH_HTTP_PORT")
-    port = None
-    if port_text is not None:
-        if not re.fullmatch(r"\d+", port_text.strip()) or not 0 < int(port_text) < 65536:
-            raise SettingsError(f"DISPATCH_HTTP_PORT must be a TCP port between 1 and 65535, got {port_text!r}")
-        port = int(port_text)
-    token = settings.get("DISPATCH_TOKEN")
+    minutes = settings.read(CONFIRM_TIMEOUT_MINUTES)
+    allowed = settings.read(ALLOWED_USERS)
+    port = settings.read(HTTP_PORT)
+    token = settings.read(TOKEN)
     if port is not None and not token:
         raise SettingsError("DISPATCH_TOKEN is required when DISPATCH_HTTP_PORT is set (the intake's bearer token)")
-    github_user = settings.get("GITHUB_DEFAULT_USER")
     return DispatchConfig(
         default_repo=settings.github_repo,
-        github_default_user=_matching(
-            "GITHUB_DEFAULT_USER",
-            github_user.strip().lstrip("@") if github_user else None,
-            _GITHUB_LOGIN,
-            "a GitHub login or org/team without @, such as octocat or acme/security",
-        ),
-        default_channel=_matching(
-            "SLACK_DEFAULT_CHANNEL",
-            settings.get("SLACK_DEFAULT_CHANNEL"),
-            _CHANNEL,
-            "a channel name starting with # (such as #alerts) or a channel ID (such as C012AB3CD)",
-        ),
-        pagerduty_service=_matching(
-            "PAGERDUTY_SERVICE_ID",
-            settings.get("PAGERDUTY_SERVICE_ID"),
-            _PD_ID,
-            "a PagerDuty service ID such as PABC123",
-        ),
-        confirm_timeout_seconds=(minutes or DEFAULT_CONFIRM_TIMEOUT_MINUTES) * 60.0,
+        github_default_user=settings.read(GITHUB_DEFAULT_USER),
+        default_channel=settings.read(DEFAULT_CHANNEL),
+        pagerduty_service=settings.read(PAGERDUTY_SERVICE),
+        confirm_timeout_seconds=minutes * 60.0,
         allowed=allowed,
         http_port=port,
-        http_host=(settings.get("DISPATCH_HTTP_HOST") or DEFAULT_HTTP_HOST).strip(),
+        http_host=settings.read(HTTP_HOST),
         http_token=token,
-        creates_per_minute=_positive_int(
-            "DISPATCH_GITHUB_CREATES_PER_MINUTE",
-            settings.get("DISPATCH_GITHUB_CREATES_PER_MINUTE") or str(DEFAULT_CREATES_PER_MINUTE),
-        ),
-        creates_per_hour=_positive_int(
-            "DISPATCH_GITHUB_CREATES_PER_HOUR",
-            settings.get("DISPATCH_GITHUB_CREATES_PER_HOUR") or str(DEFAULT_CREATES_PER_HOUR),
-        ),
+        creates_per_minute=settings.read(CREATES_PER_MINUTE),
+        creates_per_hour=settings.read(CREATES_PER_HOUR),
     )

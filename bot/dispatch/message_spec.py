@@ -319,13 +319,3 @@ def parse_message(
         warnings=tuple(warnings),
         **fields,
     )
-
-
-def issue_body(message: Message) -> str:
-    """The issue body exactly as the original wrote it for each type."""
-    if message.type == BROADCAST:
-        listed = ", ".join(r.listed_as for r in message.recipients)
-        return f"{message.github_body} \n\n ```\n{listed}\n```"
-    if message.type in (SELF_SERVICE, LOW) and message.mention:
-        return f"{message.github_body} \n\n @{message.mention}"
-    return message.github_body

@@ -10,7 +10,7 @@ import re
 import time
 from typing import Any
 
-from bot.dispatch.spec import BROADCAST, NAG, Message
+from bot.dispatch.message_spec import BROADCAST, NAG, Message
 from bot.text import escape, mention
 
 YES, NO, ACK = "dispatch_yes", "dispatch_no", "dispatch_ack"

@@ -58,10 +58,20 @@ class _Tour:
 
 def cli_alarm(world: World, runtime: Runtime, transcript: Transcript) -> None:
     from bot.dispatch.cli import run_cli
+    from bot.wiring import open_store, spec
 
     message = self_service("U0BOB", "Login from a new country", "New login to the VPN from Lisbon by bob.", "tour-1")
     out = io.StringIO()
-    run_cli("-", runtime.settings, stdout=out, stderr=io.StringIO(), stdin=io.BytesIO(json.dumps(message).encode()))
+    settings = runtime.settings
+    run_cli(
+        "-",
+        settings,
+        lambda: open_store(settings),  # its own connection, as `app.py dispatch` in another process would have
+        spec(NAME).missing(settings),
+        stdout=out,
+        stderr=io.StringIO(),
+        stdin=io.BytesIO(json.dumps(message).encode()),
+    )
     transcript.say(f"$ python app.py dispatch - < login-alarm.json\n{out.getvalue().strip()}")
     dm = world.slack.dm_channel("U0BOB")
     prompt = world.slack.wait_for_message(dm, lambda m: "Was this you?" in (m.get("text") or ""), timeout=WAIT)

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from bot.dispatch.spec import Defaults, InvalidMessage, Message, Recipient, issue_body, parse_message
+from bot.dispatch.audit_texts import issue_body
+from bot.dispatch.message_spec import Defaults, InvalidMessage, Message, Recipient, parse_message
 
 DEFAULTS = Defaults("acme/alerts", github_user="acme/security", default_channel="#alerts", pagerduty_service="PDEF")
 BARE = Defaults("acme/alerts")

@@ -7,9 +7,9 @@ import pytest
 from bot.clients.github import GithubException
 from bot.dispatch import slack_messages as ui
 from bot.dispatch.commands import _take_mentions, _title, confirm_message
-from bot.dispatch.config import load_config
+from bot.dispatch.config import load
 from bot.dispatch.github_audit import CreationPacer, GitHubRejected, _next_link, classify
-from bot.dispatch.spec import Defaults, parse_message
+from bot.dispatch.message_spec import Defaults, parse_message
 from bot.outbox import RetryLater
 from bot.settings import SettingsError, load_settings
 from bot.store import Store
@@ -19,7 +19,7 @@ BASE = {"GITHUB_TOKEN": "t", "GITHUB_REPO": "acme/alerts"}
 
 
 def config(**env: str):
-    return load_config(load_settings({**BASE, **env}, dotenv_path=None))
+    return load(load_settings({**BASE, **env}, dotenv_path=None))
 
 
 # --- settings -----------------------------------------------------------------------------------------------
