@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.clients.github import build_github
+from bot.clients.jira import build_jira
+from bot.clients.pagerduty import build_rest_client
+from bot.clients.slack import build_web_client
+from bot.clients.statuspage import build_statuspage
+from bot.clients.zendesk import build_zendesk
 from bot.settings import Settings
 
 
@@ -16,22 +22,16 @@ class CheckResult:
 
 
 def _slack(settings: Settings) -> str:
-    from bot.clients.slack import build_web_client
-
     auth = build_web_client(settings).auth_test()
     return f"bot {auth['user_id']} in team {auth.get('team', auth.get('team_id'))}"
 
 
 def _pagerduty(settings: Settings) -> str:
-    from bot.clients.pagerduty import build_rest_client
-
     abilities = build_rest_client(settings).rget("/abilities")
     return f"{len(abilities)} abilities"
 
 
 def _zendesk(settings: Settings) -> str:
-    from bot.clients.zendesk import build_zendesk
-
     me = build_zendesk(settings).users.me()
     if not getattr(me, "id", None):
         raise RuntimeError("authenticated as anonymous: check ZENDESK_EMAIL and ZENDESK_API_TOKEN")
@@ -39,22 +39,16 @@ def _zendesk(settings: Settings) -> str:
 
 
 def _jira(settings: Settings) -> str:
-    from bot.clients.jira import build_jira
-
     me = build_jira(settings).myself()
     return f"user {me.get('displayName') or me.get('emailAddress')}"
 
 
 def _github(settings: Settings) -> str:
-    from bot.clients.github import build_github
-
     repo = build_github(settings).get_repo(settings.github_repo)
     return f"repository {repo.full_name}"
 
 
 def _statuspage(settings: Settings) -> str:
-    from bot.clients.statuspage import build_statuspage
-
     page = build_statuspage(settings).page()
     return f"page {page.get('name', settings.statuspage_page_id)}"
 
