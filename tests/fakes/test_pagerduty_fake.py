@@ -50,7 +50,7 @@ def opened() -> Iterator[list[pagerduty.ApiClient]]:
 
 @pytest.fixture
 def connect(fake: PagerDutyFake, ca: LoopbackCA, opened: list) -> Callable[..., pagerduty.RestApiV2Client]:
-    """A REST client built per VENDORS.md §2.6 with the test retry profile."""
+    """A REST client configured like the bot's (default From, short retries) with the test retry profile."""
 
     def connect(token: str = "pd-sandbox", **kwargs: Any) -> pagerduty.RestApiV2Client:
         kwargs.setdefault("default_from", "bot@example.com")
