@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from sandbox.world import World
-from tests.e2e.test_statuspage import page, poll, settle, start, unresolved
+from tests.e2e.test_statuspage import page, poll, start, unresolved
 
 WAIT = 20.0
 
@@ -20,7 +20,7 @@ def test_calls_are_paced_and_a_429_is_honoured(world: World, make_bot):
     page(world, "sp0web")
     bot.runtime.scheduler.run_and_wait("incidents.poll")
     sp.wait_for(lambda: len(unresolved(world)) == 2, WAIT, "both incidents opened")
-    settle(world, bot)
+    bot.drain_outbox()
 
     answered = [r for r in sp.requests if r.status]
     assert [r.status for r in answered].count(429) == 1, "only the injected 429: the calls themselves were paced"
@@ -60,6 +60,6 @@ def test_a_create_whose_answer_was_lost_is_not_repeated(world: World, make_bot):
         WAIT,
         "the bot to find and keep the incident it made",
     )
-    settle(world, bot)
+    bot.drain_outbox()
     assert len(sp.incidents()) == 1
     assert len(sp.calls("POST", r"/incidents$")) == 1
