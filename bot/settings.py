@@ -8,6 +8,7 @@ Secrets live only here (in memory) and are never logged or stored in SQLite; `Se
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -25,7 +26,18 @@ class SettingsError(ValueError):
     """A setting is malformed; the message names it and what is expected."""
 
 
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def parse_url(name: str, value: str) -> str:
+    """A vendor base URL. Plain http is refused unless the host is this machine (an emulator, a local proxy):
+    credentials and vendor data never cross a network in the clear."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(f"{name} must be an http(s) URL such as https://example.com, got {value!r}")
@@ -33,6 +45,8 @@ def parse_url(name: str, value: str) -> str:
         parts.port  # noqa: B018 - raises ValueError for a non-numeric port
     except ValueError as error:
         raise SettingsError(f"{name} has a malformed port: {value!r}") from error
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise SettingsError(f"{name} must use https:// (plain http is only allowed for loopback hosts), got {value!r}")
     return value.rstrip("/")
 
 

@@ -73,3 +73,13 @@ def test_every_setting_is_declared_once_with_help():
     for setting in all_settings():
         assert declared.setdefault(setting.name, setting) is setting, f"{setting.name} is declared twice"
         assert setting.help and setting.capability
+
+
+def test_plain_http_vendor_urls_are_refused_unless_loopback():
+    with pytest.raises(SettingsError, match="JIRA_URL must use https://"):
+        settings(JIRA_URL="http://jira.acme.example")
+    with pytest.raises(SettingsError, match="SLACK_API_URL must use https://"):
+        settings(SLACK_API_URL="http://10.0.0.5/api")
+    assert settings(JIRA_URL="http://127.0.0.1:8080").jira_url == "http://127.0.0.1:8080"
+    assert settings(SLACK_API_URL="http://[::1]:9/api").slack_api_url == "http://[::1]:9/api"
+    assert settings(JIRA_URL="https://acme.atlassian.net").jira_url == "https://acme.atlassian.net"
