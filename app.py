@@ -10,17 +10,11 @@ python app.py dispatch F   send a Dispatch alarm (MESSAGE-SPEC JSON file, - for 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import threading
 
+from bot.logs import configure_logging
 from bot.settings import SettingsError, load_settings
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("slack_bolt", "slack_sdk", "httpx", "httpx2", "urllib3"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from bot.clients.slack import App, SlackApiError, WebClient, slack_error
 from bot.home import HomeService
 from bot.identity import SlackDirectory
 from bot.outbox import Outbox
+from bot.pacing import UserPacer
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.store import Store
@@ -44,6 +45,7 @@ class Runtime:
     capabilities: list[CapabilityState] = field(default_factory=list)
     services: dict[str, CapabilityService] = field(default_factory=dict)
     message_readers: list[CapabilityService] = field(default_factory=list)
+    command_pacer: UserPacer = field(default_factory=lambda: UserPacer(0))
     work: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(WORKERS, thread_name_prefix="work"))
 
     def submit(self, func: Callable[..., Any], *args: Any) -> None:

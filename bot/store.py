@@ -9,6 +9,7 @@ SQLITE_BUSY halfway through.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -34,11 +35,21 @@ class Migration:
     apply: Callable[[sqlite_utils.Database], None]
 
 
+def _private_file(path: Path) -> None:
+    """The database holds cursors, ticket links and people's Slack IDs: readable by this user only. SQLite
+    creates the -wal and -shm files with the database file's permissions; existing ones are tightened too."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            file.chmod(0o600)
+
+
 class Store:
     def __init__(self, path: Path | str, migrations: Sequence[Migration] = ()):
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(self.path))
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()

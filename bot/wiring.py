@@ -17,9 +17,10 @@ from bot.home import HomeService
 from bot.identity import SlackDirectory
 from bot.migrations import MIGRATIONS as CORE_MIGRATIONS
 from bot.outbox import OUTBOX_JOB, Outbox
+from bot.pacing import UserPacer
 from bot.runtime import Runtime, StartupError
 from bot.scheduler import Scheduler
-from bot.settings import CORE, Setting, Settings
+from bot.settings import CORE, ROOT, Setting, Settings
 from bot.store import Migration, Store
 from listeners import register_listeners
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 SPECS: tuple[CapabilitySpec, ...] = (oncall.SPEC, dispatch.SPEC, support.SPEC, statuspage.SPEC, jira_sync.SPEC)
 
 IDENTIFIER = re.compile(r"[a-z_]+\.[a-z_.]+")  # jobs, outbox kinds and state keys: <capability>.<name>
+DEFAULT_DATA_DIR = ROOT / "data"
 HOUSEKEEPING_JOB = "core.housekeeping"
 HOUSEKEEPING_SECONDS = 3600
 OUTBOX_SECONDS = 1.0  # due effects (retries after backoff) are picked up within a second
@@ -58,6 +60,8 @@ def all_settings() -> tuple[Setting, ...]:
 
 def open_store(settings: Settings) -> Store:
     """The database at DATABASE_PATH, migrated to this version (command-line tools use this too)."""
+    if settings.database_file.parent == DEFAULT_DATA_DIR and DEFAULT_DATA_DIR.is_dir():
+        DEFAULT_DATA_DIR.chmod(0o700)  # the checkout's data/ is ours alone; a directory named elsewhere is not ours
     return Store(settings.database_file, MIGRATIONS)
 
 
@@ -123,6 +127,7 @@ def build(settings: Settings) -> Runtime:
         outbox=Outbox(store, backoff_base=settings.retry_profile.outbox_backoff_base),
         directory=SlackDirectory(store, slack),
         capabilities=capability_states(settings),
+        command_pacer=UserPacer(settings.switchboard_commands_per_minute),
     )
     runtime.home.capabilities = runtime.capabilities
     runtime.home.services = runtime.services

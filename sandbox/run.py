@@ -6,10 +6,10 @@ import logging
 import os
 import shutil
 import signal
-import sys
 import threading
 from pathlib import Path
 
+from bot.logs import configure_logging
 from bot.runner import Bot, stop_on_signals, wait_until_stopped
 from bot.settings import ROOT
 from bot.wiring import build
@@ -25,7 +25,7 @@ def sandbox_dir() -> Path:
 
 
 def run_sandbox(interactive: bool = False, tour_enabled: bool = True) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_logging(logging.WARNING, "%(levelname)s %(name)s: %(message)s")
     directory = sandbox_dir()
     shutil.rmtree(directory, ignore_errors=True)  # a fresh world every time: the fakes start empty too
     world = World(directory).start()

@@ -1,3 +1,4 @@
+import math
 from collections.abc import Callable
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -14,6 +15,10 @@ def capability_command(spec: CapabilitySpec, slash: SlashCommand) -> Callable[..
         service = runtime.services.get(spec.name)
         if service is None:
             respond(spec.off_message(runtime.settings))
+            return
+        wait = runtime.command_pacer.admit(command.get("user_id", ""))
+        if wait:
+            respond(f"You're running commands quickly: try again in {math.ceil(wait)} s.")
             return
         request = CommandRequest(
             user_id=command.get("user_id", ""),

@@ -218,3 +218,11 @@ def test_sandbox_interactive_lets_a_person_run_commands(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "(only carol sees) Switchboard: *Switchboard* — `/switchboard status`" in result.stdout
     assert "No channel 'nowhere'" in result.stdout
+
+
+def test_one_person_cannot_run_capability_commands_past_the_pace(bot):
+    for _ in range(10):
+        assert bot.command_reply("U0BOB", "C0OPS", "/statuspage", "help").startswith("*Status page*")
+    too_fast = bot.command_reply("U0BOB", "C0OPS", "/statuspage", "help")
+    assert too_fast.startswith("You're running commands quickly: try again in ")
+    assert bot.command_reply("U0CAROL", "C0OPS", "/statuspage", "help").startswith("*Status page*")

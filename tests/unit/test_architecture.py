@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.settings import ROOT
 
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+CAPABILITIES = ("oncall", "dispatch", "support", "statuspage", "jira_sync")
 
 
 def lint(tree: Path) -> subprocess.CompletedProcess:
@@ -42,3 +43,15 @@ def test_a_capability_importing_another_breaks_the_layers(tmp_path):
     result = lint(tree)
     assert result.returncode != 0
     assert "Layers: wiring > listeners > capabilities > incident poller BROKEN" in result.stdout
+
+
+def test_every_foundation_module_is_under_the_foundation_contract():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    contract = next(c for c in config["contracts"] if c["name"].startswith("The foundation imports no capability"))
+    above = {"bot.wiring", "bot.settings_doc", "bot.incidents"} | {f"bot.{name}" for name in CAPABILITIES}
+    modules = {f"bot.{path.stem}" for path in (ROOT / "bot").glob("*.py") if path.stem != "__init__"}
+    packages = {f"bot.{path.parent.name}" for path in (ROOT / "bot").glob("*/__init__.py")}
+    assert set(contract["source_modules"]) == (modules | packages) - above
+

@@ -76,3 +76,21 @@ def test_parallel_writers_never_see_locked_and_lose_nothing(tmp_path):
     assert store.scalar("SELECT COUNT(*) FROM state WHERE key NOT LIKE 'cursor-%'") == writers * rows_each
     assert all(store.get_state(f"cursor-{n}") == str(rows_each - 1) for n in range(writers))
     store.close()
+
+
+def test_the_database_and_its_wal_are_private_to_this_user(tmp_path):
+    path = tmp_path / "private" / "switchboard.db"
+    store = Store(path, MIGRATIONS)
+    store.set_state("test.key", "value")  # a write, so the -wal and -shm files exist
+    modes = {p.name: p.stat().st_mode & 0o777 for p in path.parent.iterdir()}
+    store.close()
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert modes == {"switchboard.db": 0o600, "switchboard.db-wal": 0o600, "switchboard.db-shm": 0o600}
+
+
+def test_an_existing_database_is_tightened_on_open(tmp_path):
+    path = tmp_path / "old.db"
+    Store(path, MIGRATIONS).close()
+    path.chmod(0o644)
+    Store(path, MIGRATIONS).close()
+    assert path.stat().st_mode & 0o777 == 0o600

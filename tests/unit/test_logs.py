@@ -1,0 +1,20 @@
+import logging
+
+from bot.logs import OneLineFormatter
+
+
+def test_a_newline_in_outside_text_cannot_forge_a_log_line():
+    record = logging.LogRecord("bot.support", logging.INFO, __file__, 1, "message from %s", ("x\nERROR forged",), None)
+    line = OneLineFormatter("%(levelname)s %(name)s: %(message)s").format(record)
+    assert line == "INFO bot.support: message from x\\nERROR forged"
+
+
+def test_a_traceback_still_follows_on_its_own_lines():
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("bot", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    text = OneLineFormatter("%(message)s").format(record)
+    assert text.startswith("failed\nTraceback") and "ValueError: boom" in text
