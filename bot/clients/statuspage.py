@@ -15,6 +15,7 @@ import requests
 
 from bot.clients.common import RetryProfile, profile, requests_verify, retry_after_seconds, wait
 from bot.settings import Settings
+from bot.text import quoted
 
 __all__ = ["THROTTLED", "StatuspageClient", "StatuspageError", "StatuspageNetworkError", "build_statuspage"]
 
@@ -70,8 +71,12 @@ class StatuspageClient:
             if response.status_code in THROTTLED and attempts < self.retry_profile.rate_limit_retries:
                 attempts += 1
                 seconds = retry_after_seconds(response.headers, default=self.min_interval * 2)
-                log.warning(
-                    "Statuspage throttled %s %s (%d); waiting %.1fs", method, path, response.status_code, seconds
+                log.warning(  # the path carries ids read from Statuspage: quoted
+                    "Statuspage throttled %s %s (%d); waiting %.1fs",
+                    method,
+                    quoted(path),
+                    response.status_code,
+                    seconds,
                 )
                 wait(seconds, self.retry_profile)
                 continue

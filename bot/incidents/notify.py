@@ -1,4 +1,8 @@
-"""Slack announcements of the incident sync, as outbox effects (one per change, never lost, never doubled)."""
+"""Slack announcements of the incident sync, as outbox effects (one per change, never lost, never doubled).
+
+`announce` posts its text as given: callers build it from Slack-safe parts (`bot.text.escape` for vendor text,
+`bot.text.link` for every link), since a message posted here may carry PagerDuty, Jira or Statuspage text.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ def slack_poster(slack: WebClient) -> Handler:
         except SlackApiError as error:
             code = slack_error(error)
             if code in PERMANENT_SLACK_ERRORS:
+                # `code` is one of PERMANENT_SLACK_ERRORS here: a known word, safe in a log line
                 log.error("cannot post to %s: %s (invite the bot or fix the setting)", payload["channel"], code)
                 raise GiveUp(code) from error
             if code == "ratelimited":

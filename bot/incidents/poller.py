@@ -34,6 +34,7 @@ from bot.outbox import OUTBOX_JOB, Handler, Outbox
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.store import Store
+from bot.text import quoted
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ class IncidentPoller:
             )
 
     def _record_failure(self, name: str, error: BaseException) -> None:
-        log.warning("PagerDuty account %s could not be polled: %s: %s", name, type(error).__name__, error)
+        log.warning("PagerDuty account %s could not be polled: %s: %s", name, type(error).__name__, quoted(error))
         now = time.time()
         self.store.execute(
             "INSERT INTO pd_accounts (name, last_poll_at, last_error, last_error_at) VALUES (?, ?, ?, ?) "

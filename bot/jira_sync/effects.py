@@ -20,7 +20,7 @@ from bot.jira_sync import rules
 from bot.jira_sync.config import JiraConfig
 from bot.outbox import GiveUp, Handler, Outbox, RetryLater, vendor_retry_after
 from bot.store import Store
-from bot.text import escape
+from bot.text import quoted
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class JiraEffects:
             if getattr(error, "status_code", None):  # Jira answered: nothing was made, no need to look for it
                 self.store.execute("UPDATE jira_links SET create_attempted_at = NULL WHERE id = ?", [link["id"]])
             if isinstance(failure, GiveUp):
-                log.error("cannot create a Jira issue for PagerDuty #%s: %s", incident.number, failure)
+                log.error("cannot create a Jira issue for PagerDuty #%s: %s", incident.number, quoted(failure))
                 self.store.execute("UPDATE jira_links SET state = 'failed' WHERE id = ?", [link["id"]])
             raise failure from error
         except JiraNetworkError as error:
@@ -132,7 +132,7 @@ class JiraEffects:
         result = self.jira.enhanced_search_issues(jql, maxResults=1, fields=["labels"], json_result=True) or {}
         issues = result.get("issues") or []
         if issues:
-            log.info("Jira issue %s was created by an earlier attempt; adopting it", issues[0].get("key"))
+            log.info("Jira issue %s was created by an earlier attempt; adopting it", quoted(issues[0].get("key")))
             return str(issues[0]["key"]), str(issues[0]["id"])
         settle = attempted_at + self.settle_seconds - time.time()
         if settle > 0:  # a create that timed out may still be landing (and search lags): look again first
@@ -150,10 +150,13 @@ class JiraEffects:
             if self.config.transitions.get(link["pd_status"] or ""):  # already acknowledged or resolved
                 payload = {"link_id": link_id, "pd_status": link["pd_status"]}
                 self.outbox.enqueue(f"jira:transition:{link_id}:created", TRANSITION, payload, db=db)
-            text = (
-                f":ticket: Jira <{self.config.browse_url}{key}|{key}> opened for PagerDuty "
-                f"<{link['html_url']}|#{link['incident_number']}> {escape(link['title'] or '')} "
-                f"({escape(link['pd_priority'] or 'no priority')})"
+            text = rules.created_notice(
+                self.config.browse_url,
+                key,
+                link["html_url"] or "",
+                link["incident_number"],
+                link["title"] or "",
+                link["pd_priority"],
             )
             announce(self.outbox, db, f"jira:created:{link_id}", self.config.notify_channel, text)
 
@@ -216,10 +219,10 @@ class JiraEffects:
         )
         if first:  # reported once per transition name, not once per issue or per retry
             log.warning(
-                "Jira workflow of %s has no transition %r (available: %s); fix JIRA_TRANSITIONS. Not retrying.",
-                key,
-                name,
-                ", ".join(available) or "none",
+                "Jira workflow of %s has no transition %s (available: %s); fix JIRA_TRANSITIONS. Not retrying.",
+                quoted(key),
+                quoted(name),
+                quoted(", ".join(available) or "none"),
             )
 
     def comment(self, payload: dict[str, Any]) -> dict[str, Any]:

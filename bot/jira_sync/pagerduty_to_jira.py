@@ -23,6 +23,7 @@ from bot.jira_sync.effects import COMMENT, CREATE, PD_NOTE, PD_PRIORITY, PD_RESO
 from bot.jira_sync.links import apply_decision, links_with_pending
 from bot.outbox import Outbox
 from bot.store import Store
+from bot.text import quoted
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class PagerDutyToJira:
         )
         link_id = int(cursor.lastrowid or 0)
         self.outbox.enqueue(f"jira:create:{incident.account}:{incident.id}", CREATE, {"link_id": link_id}, db=db)
-        log.info("PagerDuty #%s (%s) qualifies for a Jira issue", incident.number, incident.priority)
+        log.info("PagerDuty #%s (%s) qualifies for a Jira issue", incident.number, quoted(incident.priority))
         return {**row, "id": link_id, "issue_key": None, "changes": 0}
 
     def _carry_over(self, db: sqlite_utils.Database, link: dict[str, Any], incident: PdIncident) -> None:

@@ -4,10 +4,15 @@ for the other, and the JQL that polls Jira.
 A link row remembers the last value seen or written on each side (pd_status, pd_priority, jira_category,
 jira_priority). A side's value that differs from its remembered one is a change to carry over, unless the bot
 wrote that value itself (`own`): that is the echo guard, and it is why nothing ever bounces back.
+
+PagerDuty's text (titles, service names, notes and their authors) is written by people outside Switchboard: in
+Jira descriptions and comments (wiki markup, REST v2) it is escaped with `for_jira`, in Slack with `escape`, and
+links into Slack are built by `link`, so none of it can mention, link, run macros or broadcast.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
@@ -17,9 +22,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.incidents.config import DEFAULT_ACCOUNT
 from bot.incidents.model import LogEntry, PdIncident
 from bot.jira_sync.config import JiraConfig
+from bot.text import escape, for_jira, link
 
 OwnWrite = Callable[[str, str | None], bool]  # (field, value) -> did the bot write exactly this?
 MAX_SUMMARY = 255
+# A URL Jira's wiki markup shows as a link to itself; anything else is escaped like text.
+_PLAIN_URL = re.compile(r"https?://[^\s\[\]{}|<>\\!^~*+]+")
 
 
 def issue_label(account: str, number: int) -> str:
@@ -48,18 +56,25 @@ def issue_summary(incident: PdIncident) -> str:
 
 
 def issue_description(incident: PdIncident) -> str:
+    """Jira wiki markup (the issue is created through REST v2): every value from PagerDuty is escaped."""
     lines = [
-        f"PagerDuty incident #{incident.number}: {incident.title}",
-        incident.html_url,
+        f"PagerDuty incident #{incident.number}: {for_jira(incident.title)}",
+        jira_url(incident.html_url),
         "",
-        f"Service: {incident.service_name or incident.service_id}",
-        f"Priority: {incident.priority or 'none'}",
-        f"Status: {incident.status}",
+        f"Service: {for_jira(incident.service_name or incident.service_id)}",
+        f"Priority: {for_jira(incident.priority or 'none')}",
+        f"Status: {for_jira(incident.status)}",
     ]
     if incident.account != DEFAULT_ACCOUNT:
-        lines.append(f"PagerDuty account: {incident.account}")
+        lines.append(f"PagerDuty account: {for_jira(incident.account)}")
     lines += ["", "Opened by Switchboard; status and priority stay in sync with PagerDuty."]
     return "\n".join(lines)
+
+
+def jira_url(url: str) -> str:
+    """PagerDuty's link to the incident as Jira wiki markup: a plain http(s) URL (Jira links it to itself), else
+    escaped text."""
+    return url if _PLAIN_URL.fullmatch(url) else for_jira(url)
 
 
 def issue_fields(config: JiraConfig, incident: PdIncident, jira_priority: str | None) -> dict[str, Any]:
@@ -185,5 +200,16 @@ def reopened_note(issue: IssueSnapshot) -> str:
 
 
 def note_comment(note: dict[str, Any]) -> str:
+    """A PagerDuty note as a Jira comment body (wiki markup, REST v2): the note and its author stay text."""
     author = (note.get("user") or {}).get("summary") or "someone"
-    return f"PagerDuty note by {author}: {note.get('content') or ''}"
+    return f"PagerDuty note by {for_jira(str(author))}: {for_jira(str(note.get('content') or ''))}"
+
+
+def created_notice(browse_url: str, key: str, html_url: str, number: int, title: str, priority: str | None) -> str:
+    """The Slack notice of a new issue: links built by `link` (a label never shows another target than its own),
+    PagerDuty's title and priority escaped (no links, mentions or broadcasts)."""
+    incident = link(html_url, f"#{number}") if html_url else f"#{number}"
+    return (
+        f":ticket: Jira {link(f'{browse_url}{key}', key)} opened for PagerDuty {incident} {escape(title)} "
+        f"({escape(priority or 'no priority')})"
+    )

@@ -17,7 +17,7 @@ from bot.capability import CommandRequest
 from bot.statuspage import rules
 from bot.statuspage.reconcile import LAST_RECONCILE
 from bot.statuspage.service import RECONCILE_JOB, StatuspageService
-from bot.text import ago, escape
+from bot.text import ago, escape, link, quoted
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class StatuspageCommands:
             elif row["state"] == "resolving":
                 state = "resolving…"
             else:
-                state = f"{impact} since {ago(row['opened_at'], now)} {escape(row['shortlink'] or '')}"
+                state = f"{impact} since {ago(row['opened_at'], now)} {link(row['shortlink'] or '')}"
             pd = f" — PagerDuty: {', '.join(escape(r) for r in refs[:5])}" if refs else " — adopted (marker)"
             lines.append(f"• *{name}* (`{escape(row['component_id'])}`): {state}{pd}")
         lines.append("*PagerDuty accounts*")
@@ -103,7 +103,7 @@ class StatuspageCommands:
         lines = ["*Service → component mappings* (used when an incident's first alert has no component tag)"]
         for row in rows:
             name = escape(row["service_name"] or row["service_id"])
-            service = f"{name} (`{row['service_id']}`, {escape(row['account'])})"
+            service = f"{name} (`{escape(row['service_id'])}`, {escape(row['account'])})"
             component = f"{escape(row['component_name'] or row['component_id'])} (`{escape(row['component_id'])}`)"
             lines.append(f"• {service} → {component}")
         return "\n".join(lines)
@@ -113,12 +113,14 @@ class StatuspageCommands:
             services = self._find_services(service_text)
             components = self.service.components.get(refresh=True)
         except Exception as error:  # a vendor being down is an answer, not a traceback
-            log.warning("mapping lookup failed: %s", error)
+            log.warning("mapping lookup failed: %s", quoted(error))
             return f"I couldn't look that up right now ({type(error).__name__}); please try again."
         if not services:
             return f"I couldn't find a PagerDuty service called {escape(service_text)!r} in any account."
         if len(services) > 1:
-            listed = ", ".join(f"{escape(s['name'])} (`{s['id']}`, {escape(account)})" for account, s in services[:8])
+            listed = ", ".join(
+                f"{escape(s['name'])} (`{escape(s['id'])}`, {escape(account)})" for account, s in services[:8]
+            )
             return f"{escape(service_text)!r} matches several PagerDuty services: {listed}. Use the service ID."
         account, pd_service = services[0]
         component_id = self._component(component_text, components)
@@ -142,7 +144,8 @@ class StatuspageCommands:
         )
         self.service.scheduler.run_now(RECONCILE_JOB)
         return (
-            f"Mapped PagerDuty service *{escape(pd_service.get('name') or pd_service['id'])}* (`{pd_service['id']}`, "
+            f"Mapped PagerDuty service *{escape(pd_service.get('name') or pd_service['id'])}* "
+            f"(`{escape(pd_service['id'])}`, "
             f"{escape(account)}) to Statuspage component *{escape(components[component_id])}* "
             f"(`{escape(component_id)}`). Its incidents without a component tag now count for that component."
         )

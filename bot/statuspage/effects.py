@@ -19,7 +19,7 @@ from bot.statuspage import rules
 from bot.statuspage.components import ComponentNames
 from bot.statuspage.config import StatuspageConfig
 from bot.store import Store
-from bot.text import escape
+from bot.text import escape, link, quoted
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,9 @@ class StatuspageEffects:
         for incident in self.client.unresolved_incidents():
             metadata = (incident.get("metadata") or {}).get("switchboard") or {}
             if str(metadata.get("row")) == str(row["id"]) and metadata.get("component_id") == row["component_id"]:
-                log.info("Statuspage incident %s was created by an earlier attempt; adopting it", incident["id"])
+                log.info(
+                    "Statuspage incident %s was created by an earlier attempt; adopting it", quoted(incident["id"])
+                )
                 return incident
         settle = row["create_attempted_at"] + self.client.retry_profile.timeout + 2.0 - time.time()
         if settle > 0:  # a create that timed out may still be landing: look again before creating another
@@ -140,7 +142,7 @@ class StatuspageEffects:
             )
             text = (
                 f":large_orange_circle: Statuspage incident opened for *{escape(component_name)}* "
-                f"({rules.IMPACT_WORDS.get(row['impact'], row['impact'])}): {escape(incident.get('shortlink') or '')}"
+                f"({rules.IMPACT_WORDS.get(row['impact'], row['impact'])}): {link(incident.get('shortlink') or '')}"
                 f"{self._caused_by(row)}"
             )
             announce(self.outbox, db, f"statuspage:opened:{row['id']}", self.config.notify_channel, text)
@@ -157,12 +159,12 @@ class StatuspageEffects:
                 [account, incident_id],
             )
             if found:
-                shown.append(f"<{found['html_url']}|#{found['number']}> {escape(found['title'] or '')}")
+                shown.append(rules.pagerduty_incident(found["html_url"] or "", found["number"], found["title"] or ""))
         more = f" and {len(refs) - 5} more" if len(refs) > 5 else ""
         return f"\nPagerDuty: {', '.join(shown)}{more}" if shown else ""
 
     def _give_up_row(self, row: dict[str, Any], reason: str) -> None:
-        log.error("cannot open a Statuspage incident for component %s: %s", row["component_id"], reason)
+        log.error("cannot open a Statuspage incident for component %s: %s", quoted(row["component_id"]), quoted(reason))
         self.store.execute(
             "UPDATE statuspage_incidents SET state = 'resolved', resolved_at = ?, resolved_by = 'error' WHERE id = ?",
             [time.time(), row["id"]],
@@ -212,7 +214,7 @@ class StatuspageEffects:
                 name = escape(row["component_name"] or row["component_id"])
                 text = (
                     f":large_green_circle: Statuspage incident for *{name}* resolved: no PagerDuty incident affects "
-                    f"it any more. {escape(row['shortlink'] or '')}"
+                    f"it any more. {link(row['shortlink'] or '')}"
                 )
                 announce(self.outbox, db, f"statuspage:resolved:{row['id']}", self.config.notify_channel, text)
 

@@ -29,7 +29,7 @@ from bot.statuspage.config import StatuspageConfig
 from bot.statuspage.effects import IMPACT, OPEN, RESOLVE, RESOLVE_DUPLICATE
 from bot.statuspage.plan import Desired, Managed, Plan, audit_changes, desired_components, plan_changes
 from bot.store import Store
-from bot.text import escape
+from bot.text import escape, quoted
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,8 @@ class Reconciler:
             self._apply(plan)
             for held in plan.held:
                 log.info(
-                    "keeping the status incident of %s open: an account it depends on is failing", held.component_id
+                    "keeping the status incident of %s open: an account it depends on is failing",
+                    quoted(held.component_id),
                 )
             self.store.set_state(LAST_RECONCILE, str(time.time()))
         if plan.touches_statuspage:
@@ -121,7 +122,9 @@ class Reconciler:
         known = [d for d in wanted if d.component_id in names]
         for unknown in {d.component_id for d in wanted} - set(names) - self._unknown_reported:
             self._unknown_reported.add(unknown)
-            log.warning("PagerDuty incidents name Statuspage component %r, which the page does not have", unknown)
+            log.warning(
+                "PagerDuty incidents name Statuspage component %s, which the page does not have", quoted(unknown)
+            )
         return known
 
     def _apply(self, plan: Plan) -> None:
@@ -161,9 +164,9 @@ class Reconciler:
             for incident, component, kept in audit.duplicates:
                 log.warning(
                     "two marked Statuspage incidents for component %s (%s and %s): resolving the second",
-                    component,
-                    kept,
-                    incident["id"],
+                    quoted(component),
+                    quoted(kept),
+                    quoted(incident["id"]),
                 )
                 payload = {"incident_id": incident["id"], "component_id": component}
                 self.outbox.enqueue(f"statuspage:duplicate:{incident['id']}", RESOLVE_DUPLICATE, payload, db=db)
@@ -182,7 +185,11 @@ class Reconciler:
             "INSERT OR IGNORE INTO statuspage_suppressed (component_id, pd_incident, since) VALUES (?, ?, ?)",
             [(row["component_id"], ref, now) for ref in refs],
         )
-        log.info("Statuspage incident %s (%s) was resolved by hand; not reopening it", row["incident_id"], refs)
+        log.info(
+            "Statuspage incident %s (%s) was resolved by hand; not reopening it",
+            quoted(row["incident_id"]),
+            quoted(", ".join(refs)),
+        )
         name = escape(row["component_name"] or row["component_id"])
         text = (
             f":information_source: The Statuspage incident for *{name}* was resolved on Statuspage by hand; "
@@ -192,7 +199,7 @@ class Reconciler:
 
     def _adopt(self, db: sqlite_utils.Database, incident: dict[str, Any], component: str) -> None:
         impact, name = rules.adopted_state(incident, component)
-        log.info("adopting marked Statuspage incident %s for component %s", incident["id"], component)
+        log.info("adopting marked Statuspage incident %s for component %s", quoted(incident["id"]), quoted(component))
         db.conn.execute(
             "INSERT INTO statuspage_incidents (component_id, component_name, incident_id, name, shortlink, state, "
             "impact, created_at, opened_at) VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?)",

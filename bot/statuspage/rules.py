@@ -1,5 +1,9 @@
 """Pure rules of the status page: which component a PagerDuty incident belongs to, how bad it is, what the
 Statuspage incident says, and whether an incident on the page is one Switchboard manages.
+
+No PagerDuty text reaches Statuspage: the name and body templates know only `{{component_name}}` (the page's own
+component name) and `{{component_id}}` (a component the page has). PagerDuty titles appear only in Slack notices,
+escaped, with links built by `link`.
 """
 
 from __future__ import annotations
@@ -7,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from bot.text import escape, link
 
 # The tag forms pagerstatus reads (kept for its users): Datadog `component:<id>`, Pingdom `component_<id>`,
 # email `Component: <id>`.
@@ -107,3 +113,10 @@ def adopted_state(incident: dict[str, Any], component: str) -> tuple[str, str | 
     shown = [c for c in incident.get("components") or [] if str(c.get("id")) == component]
     status = shown[0].get("status") if shown else None
     return (status if status in OUTAGE_ORDER else "partial_outage"), (shown[0].get("name") if shown else None)
+
+
+def pagerduty_incident(html_url: str, number: int, title: str) -> str:
+    """A PagerDuty incident in a Slack notice: `#<n>` linked to it (the label can never show another target), then
+    its title as literal text (no links, mentions or broadcasts)."""
+    label = f"#{number}"
+    return f"{link(html_url, label) if html_url else label} {escape(title)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -318,3 +319,47 @@ def test_jira_is_polled_through_the_v3_search_jql_endpoint(world, make_bot):
     poll_jira(world, bot)
     assert world.jira.calls(None, r"^/rest/api/3/search/jql$")
     assert not world.jira.calls(None, r"^/rest/api/2/search")
+
+
+# A PagerDuty title written to fool a reader: a trusted-looking URL, a Slack link whose label shows another URL, and
+# broadcasts; and a note written in Jira's wiki markup: a mention, a macro and a link.
+SPOOF_TITLE = "https://sso.acme.com/login <https://evil.example|https://sso.acme.com> <!channel> @here"
+MARKUP_NOTE = "[~admin] {code}x{code} [click|https://evil.example]"
+
+
+def slack_link_targets(text: str) -> list[str]:
+    """Where each `<…>` token of a Slack message points (what a click or a mention would reach)."""
+    return [token.split("|", 1)[0] for token in re.findall(r"<([^<>]*)>", text)]
+
+
+def test_pagerduty_text_stays_text_in_the_slack_notice_and_in_jira(world, make_bot):
+    pd = world.pagerduty
+    bot = start(make_bot, JIRA_NOTIFY_CHANNEL="C0OPS")
+    incident = pd.trigger_incident(SERVICE, SPOOF_TITLE, priority="P1")
+    poll_pd(world, bot)
+    issue = only_issue(world)
+    number = incident["incident_number"]
+
+    notice = world.slack.wait_for_message("C0OPS", lambda m: "opened for PagerDuty" in m["text"])["text"]
+    targets = slack_link_targets(notice)
+    assert len(targets) == 2, notice  # the Jira issue and the PagerDuty incident, nothing the title brought
+    assert targets[0].endswith(f"/browse/{issue['key']}") and targets[1] == incident["html_url"]
+    assert "&lt;https://evil.example|https://sso.acme.com&gt; &lt;!channel&gt;" in notice  # shown, not working
+    assert "@here" not in notice, "a plain @here is kept from pinging"
+
+    # Jira's summary is plain text; the description (wiki markup through REST v2) has PagerDuty's text escaped.
+    assert issue["fields"]["summary"] == f"[PD #{number}] {SPOOF_TITLE}"
+    assert (
+        f"PagerDuty incident #{number}: "
+        r"https://sso.acme.com/login <https://evil.example\|https://sso.acme.com> <\!channel> @here"
+    ) in issue["fields"]["description"]
+    assert world.jira.calls("POST", r"^/rest/api/2/issue$")
+
+    pd.add_note(incident["id"], MARKUP_NOTE, "PBOBXXX")
+    poll_pd(world, bot)
+    assert [c["body"] for c in world.jira.comments(issue["key"])] == [
+        r"PagerDuty note by Bob Baker: \[\~admin\] \{code\}x\{code\} \[click\|https://evil.example\]"
+    ]
+    assert world.jira.calls("POST", r"^/rest/api/2/issue/[^/]+/comment$"), "a wiki-markup (v2) body"
+    poll_pd(world, bot)
+    assert len(world.jira.comments(issue["key"])) == 1

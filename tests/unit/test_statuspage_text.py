@@ -1,0 +1,29 @@
+"""PagerDuty incidents in the status page's Slack notices: the link built by the bot, the title inert."""
+
+import re
+
+from bot.statuspage import rules
+
+
+def slack_link_targets(text: str) -> list[str]:
+    return [token.split("|", 1)[0] for token in re.findall(r"<([^<>]*)>", text)]
+
+
+def test_an_incident_is_linked_by_its_number_and_its_title_is_text():
+    text = rules.pagerduty_incident("https://acme.pagerduty.com/incidents/P1", 7, "<!here> <https://evil.example|a>")
+    assert text == "<https://acme.pagerduty.com/incidents/P1|#7> &lt;!here&gt; &lt;https://evil.example|a&gt;"
+    assert "@\u2060channel" in rules.pagerduty_incident("https://acme.pagerduty.com/incidents/P1", 7, "@channel")
+
+
+def test_a_misleading_or_missing_incident_link_is_not_linked():
+    spoof = rules.pagerduty_incident("https://evil.example|https://sso.acme.com", 7, "down")
+    assert slack_link_targets(spoof) == []
+    assert spoof == "#7 (https://evil.example|https://sso.acme.com) down"
+    assert rules.pagerduty_incident("javascript:alert(1)", 7, "down") == "#7 (javascript:alert(1)) down"
+    assert rules.pagerduty_incident("", 7, "down") == "#7 down"
+
+
+def test_statuspage_templates_carry_only_the_component():
+    body = rules.incident_body(rules.DEFAULT_BODY, "⛈", "api01", "Public API")
+    assert body.startswith("Automated monitoring has determined that Public API is experiencing errors")
+    assert rules.render("{{title}} {{ component_id }}", "api01", "API") == "{{title}} api01"
