@@ -12,7 +12,7 @@ from bot.outbox import Outbox
 from bot.scheduler import JobStatus, Scheduler
 from bot.settings import Settings
 from bot.store import Store
-from bot.text import ago
+from bot.text import ago, escape
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def job_line(job: JobStatus, now: float) -> str:
     every = f"every {int(job.interval)}s" if job.interval else "on demand"
     parts = [f"*{job.name}* ({every}) — {state}", f"last success {ago(job.last_success_at, now)}"]
     if job.last_error:
-        parts.append(f"last error {ago(job.last_error_at, now)}: `{job.last_error[:150]}`")
+        parts.append(f"last error {ago(job.last_error_at, now)}: `{escape(job.last_error[:150])}`")
     parts.append(f"next run {ago(job.next_run_at, now) if job.next_run_at else 'not scheduled'}")
     return " · ".join(parts)
 

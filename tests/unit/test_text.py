@@ -52,3 +52,23 @@ def test_text_leaving_slack_cannot_notify_or_format():
     assert neutral == "cc @\u200balice @\u200bacme/oncall, mail me@acme.com"
     assert for_jira("[~admin] {code} [x|https://e]") == "\\[\\~admin\\] \\{code\\} \\[x\\|https://e\\]"
     assert "\n" not in quoted("bad\nINFO forged line")
+
+
+def test_a_job_error_carrying_vendor_text_is_shown_as_text():
+    from bot.home import job_line
+    from bot.scheduler import JobStatus
+
+    job = JobStatus(
+        name="incidents.poll",
+        interval=60.0,
+        running=False,
+        last_started_at=1000.0,
+        last_success_at=None,
+        last_error="HTTP 500: <!channel> <https://evil.example|https://sso.acme.com>",
+        last_error_at=1000.0,
+        next_run_at=None,
+        runs=1,
+        failures=1,
+    )
+    line = job_line(job, now=1010.0)
+    assert "<!channel>" not in line and "<https://evil.example" not in line
