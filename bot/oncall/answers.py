@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.oncall.links import Link
 from bot.oncall.roster import OnCall, Override
-from bot.oncall.rules import slack_date
+from bot.oncall.rules import current_and_next, slack_date
 from bot.oncall.sync import SyncReport
 from bot.oncall.writer import Change, WriteReport
 from bot.text import ago, escape, mention
@@ -44,9 +44,7 @@ def schedule_answer(
     lookahead_days: int,
 ) -> str:
     """`*Primary*: <@U1> since … until …. Next: <@U2> from … until ….`"""
-    current = [p for p in people if p.covers(now)]
-    on_call = {p.user_id for p in current}
-    upcoming = [p for p in people if p.start and p.start > now and p.user_id not in on_call]
+    current, nxt = current_and_next(people, now)
     if current:
         text = "; ".join(
             shift_text(shown[p.user_id], p, any(o.user_id == p.user_id and o.covers(now) for o in overrides), now)
@@ -54,8 +52,7 @@ def schedule_answer(
         )
     else:
         text = "no one is on call now"
-    if upcoming:
-        nxt = upcoming[0]
+    if nxt:
         until = f" until {slack_date(nxt.end)}" if nxt.end else ""
         text += f". Next: {shown[nxt.user_id]} from {slack_date(nxt.start or now)}{until}"
     else:
@@ -124,7 +121,7 @@ def sync_line(last_sync: dict[str, Any] | None, now: float) -> str:
     if not last_sync:
         return "PagerDuty has not been read yet."
     if last_sync.get("error"):
-        return f":warning: Last PagerDuty read failed {ago(last_sync['at'], now)}: `{last_sync['error'][:200]}`"
+        return f":warning: Last PagerDuty read failed {ago(last_sync['at'], now)}: `{escape(last_sync['error'][:200])}`"
     text = f"Last PagerDuty read {ago(last_sync['at'], now)}"
     if last_sync.get("next_boundary"):
         text += f"; next shift change {slack_date(last_sync['next_boundary'])}"
@@ -151,7 +148,7 @@ def sync_answer(
     sync: SyncReport | None, write: WriteReport | None, error: str | None, waiting: int, usergroups: dict[str, Any]
 ) -> str:
     if sync is None:
-        return f"The sync failed: `{error}`. Nothing changed; `/oncall list` shows the last good state."
+        return f"The sync failed: `{escape(str(error))}`. Nothing changed; `/oncall list` shows the last good state."
     if not sync.links:
         return "There are no on-call links to sync. `/oncall link <schedule> #channel` adds one."
     lines = [f"Synced {sync.links} link(s) over {sync.schedules} schedule(s)."]
@@ -168,5 +165,5 @@ def sync_answer(
     if waiting:
         lines.append(f"{waiting} write(s) wait for Slack's rate limit and go out within minutes.")
     if error:
-        lines.append(f":warning: {error}")
+        lines.append(f":warning: {escape(error)}")
     return "\n".join(lines)

@@ -9,17 +9,19 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from bot.capability import CommandRequest
-from bot.clients.pagerduty import PagerDutyError
+from bot.clients.pagerduty import PagerDutyError, PagerDutyHttpError
 from bot.clients.slack import SlackApiError, slack_error
+from bot.identity import SlackDirectory
 from bot.oncall import rules
 from bot.oncall.answers import links_answer, schedule_answer, sync_answer, usergroup_label
+from bot.oncall.budget import CallBudget, CallBudgetExceeded, CountedPagerDuty, CountedSlack
 from bot.oncall.links import SCHEDULE_ID, Link, add_link, load_links, remove_targets, settle_targets
 from bot.oncall.parse import USAGE, CommandError, OncallCommand, ScheduleRef, parse_command
-from bot.oncall.reader import save_schedule, schedule_rows
-from bot.oncall.roster import ScheduleInfo, is_not_found
+from bot.oncall.reader import OnCallReader, save_schedule, schedule_rows
+from bot.oncall.roster import Rendered, Roster, ScheduleInfo, is_not_found
 from bot.oncall.sync import LAST_SYNC_STATE
 from bot.oncall.topic import plan_topic
-from bot.text import escape, mention
+from bot.text import escape, mention, quoted
 
 if TYPE_CHECKING:
     from bot.oncall.service import OncallService
@@ -31,16 +33,32 @@ LOOKAHEAD_DAYS = 14
 NO_SCHEDULE_HERE = (
     "No on-call schedule is linked to this channel. Ask about any: `/oncall <schedule>` (`/oncall help`)."
 )
+OVER_CALL_LIMIT = "That would take more than {limit} calls to PagerDuty and Slack, the most one `/oncall` command makes"
+READ_OVER_CALL_LIMIT = OVER_CALL_LIMIT + ". Ask about fewer schedules at once."
+CHANGE_OVER_CALL_LIMIT = OVER_CALL_LIMIT + "; nothing changed. Name fewer schedules, channels or usergroups at once."
+READ_STOPPED = (
+    "…and {count} more schedule(s) not read: one `/oncall` command makes at most {limit} calls to PagerDuty and "
+    "Slack. Ask about them with `/oncall <schedule>`."
+)
 
 
 class CommandHandler:
-    def __init__(self, service: OncallService):
+    """One `/oncall` command. Every PagerDuty and Slack read it makes goes through clients counted against its
+    own `CallBudget` (the sync a change asks for is the regular cycle run early, with the cycle's own limits)."""
+
+    def __init__(self, service: OncallService, budget: CallBudget | None = None):
         self.service = service
         self.foundation = service.foundation
         self.store = service.store
-        self.roster = service.roster
+        self.budget = budget or CallBudget()
+        self.roster = Roster(CountedPagerDuty(service.roster.client, self.budget))
+        self.reader = OnCallReader(self.store, self.roster)
+        self.slack = CountedSlack(self.foundation.slack, self.budget)
+        # The shared directory cache, asking Slack through the counted client (it only calls users_lookupByEmail).
+        self.directory = SlackDirectory(self.store, self.slack)  # type: ignore[arg-type]
 
     def handle(self, user_id: str, channel_id: str, text: str) -> str:
+        command: OncallCommand | None = None
         try:
             command = parse_command(text)
             if command.action == "help":
@@ -58,12 +76,18 @@ class CommandHandler:
             return self.sync()
         except CommandError as error:
             return str(error)
+        except CallBudgetExceeded:
+            log.warning("/oncall %s: stopped at its limit of %d vendor calls", quoted(text), self.budget.limit)
+            reading = command is None or command.action == "who"
+            return (READ_OVER_CALL_LIMIT if reading else CHANGE_OVER_CALL_LIMIT).format(limit=self.budget.limit)
         except PagerDutyError as error:
-            log.warning("/oncall %s: PagerDuty failed: %s", text, error)
-            return f"PagerDuty could not answer just now (`{error}`); nothing changed. Try again in a minute."
+            log.warning("/oncall %s: PagerDuty failed: %s", quoted(text), quoted(error))
+            return (
+                f"PagerDuty could not answer just now (`{escape(str(error))}`); nothing changed. Try again in a minute."
+            )
         except SlackApiError as error:
-            log.warning("/oncall %s: Slack failed: %s", text, slack_error(error))
-            return f"Slack could not answer just now (`{slack_error(error)}`); nothing changed."
+            log.warning("/oncall %s: Slack failed: %s", quoted(text), quoted(slack_error(error)))
+            return f"Slack could not answer just now (`{escape(slack_error(error))}`); nothing changed."
 
     # --- reading -------------------------------------------------------------------------------------
     def resolve(self, ref: ScheduleRef) -> ScheduleInfo:
@@ -77,17 +101,30 @@ class CommandHandler:
         if len(exact) == 1 or len(found) == 1:
             return (exact or found)[0]
         if not found:
-            raise CommandError(f"Schedule `{ref.query}` not found in PagerDuty.")
+            raise CommandError(f"Schedule `{escape(ref.query)}` not found in PagerDuty.")
         choices = ", ".join(f"{escape(s.name)} (`{s.id}`)" for s in (exact or found)[:5])
-        raise CommandError(f"Schedule `{ref.query}` matches several schedules: {choices}. Use its ID.")
+        raise CommandError(f"Schedule `{escape(ref.query)}` matches several schedules: {choices}. Use its ID.")
+
+    def read_schedule(self, ref: ScheduleRef, now: float) -> tuple[ScheduleInfo, Rendered | None]:
+        """A schedule asked about by ID is read at once (one call gives its name and shifts); by name, resolved."""
+        if SCHEDULE_ID.fullmatch(ref.query):
+            try:
+                rendered = self.roster.rendered(ref.query, now, now + LOOKAHEAD_DAYS * 86400)
+                return rendered.schedule, rendered
+            except PagerDutyHttpError as error:
+                if not is_not_found(error):
+                    raise
+        return self.resolve(ref), None
 
     def who(self, channel_id: str, command: OncallCommand) -> str:
+        now = time.time()
+        schedules: dict[str, tuple[str, Rendered | None]] = {}  # one answer per schedule, however it was named
         if command.schedules:
-            errors, schedules = [], []
+            errors = []
             for ref in command.schedules:
                 try:
-                    info = self.resolve(ref)
-                    schedules.append((info.id, escape(info.name)))
+                    info, rendered = self.read_schedule(ref, now)
+                    schedules.setdefault(info.id, (escape(info.name), rendered))
                 except CommandError as error:
                     errors.append(str(error))
             if errors:
@@ -97,24 +134,36 @@ class CommandHandler:
             if not links:
                 return NO_SCHEDULE_HERE
             names = rules.display_names(links, self.schedule_rows())
-            schedules = [
-                (sid, names.get(sid, sid)) for sid in dict.fromkeys(s for link in links for s in link.schedules)
-            ]
-        return "\n".join(self.schedule_now(sid, name) for sid, name in schedules)
+            for sid in dict.fromkeys(s for link in links for s in link.schedules):
+                schedules[sid] = (names.get(sid, sid), None)
+        lines: list[str] = []
+        for sid, (name, rendered) in schedules.items():
+            try:
+                lines.append(self.schedule_now(sid, name, now, rendered))
+            except CallBudgetExceeded:
+                if not lines:
+                    raise
+                left = len(schedules) - len(lines)
+                log.warning("/oncall: %d schedule(s) left unread at the limit of %d calls", left, self.budget.limit)
+                lines.append(READ_STOPPED.format(count=left, limit=self.budget.limit))
+                break
+        return "\n".join(lines)
 
-    def schedule_now(self, schedule_id: str, name: str) -> str:
-        now = time.time()
-        try:
-            rendered = self.roster.rendered(schedule_id, now, now + LOOKAHEAD_DAYS * 86400)
-        except PagerDutyError as error:
-            if is_not_found(error):
-                return f"*{name}*: schedule `{schedule_id}` not found in PagerDuty."
-            raise
-        people = self.service.reader.fill_emails(rendered.people)
+    def schedule_now(self, schedule_id: str, name: str, now: float, rendered: Rendered | None = None) -> str:
+        if rendered is None:
+            try:
+                rendered = self.roster.rendered(schedule_id, now, now + LOOKAHEAD_DAYS * 86400)
+            except PagerDutyError as error:
+                if is_not_found(error):
+                    return f"*{name}*: schedule `{schedule_id}` not found in PagerDuty."
+                raise
+        current, upcoming = rules.current_and_next(rendered.people, now)
+        # Only the people the answer shows are looked up (emails in PagerDuty, then Slack): each may cost a call.
+        people = self.reader.fill_emails(current + ([upcoming] if upcoming else []))
         shown = {
             p.user_id: rules.deactivated_display(p)
             if p.deactivated
-            else self.foundation.directory.mention_or_name(p.email, p.name)
+            else self.directory.mention_or_name(p.email, p.name)
             for p in people
         }
         return schedule_answer(name, people, rendered.overrides, shown, now, LOOKAHEAD_DAYS)
@@ -134,7 +183,7 @@ class CommandHandler:
     def check_channel(self, channel_id: str, errors: list[str]) -> str | None:
         """The channel's topic when the bot can write it, else None with the reason added to `errors`."""
         try:
-            channel = self.foundation.slack.conversations_info(channel=channel_id)["channel"]
+            channel = self.slack.conversations_info(channel=channel_id)["channel"]
         except SlackApiError as error:
             if slack_error(error) == "channel_not_found":
                 errors.append(
@@ -156,7 +205,7 @@ class CommandHandler:
         """Usergroup id → handle for every group named, resolving typed `@handles`; unknown ones are errors."""
         if not (command.usergroups or command.usergroup_handles):
             return {}
-        groups = self.foundation.slack.usergroups_list()["usergroups"]
+        groups = self.slack.usergroups_list()["usergroups"]
         by_id = {g["id"]: g for g in groups}
         by_handle = {str(g.get("handle", "")).lower(): g for g in groups}
         found: dict[str, str] = {}
@@ -174,6 +223,11 @@ class CommandHandler:
         return found
 
     def link(self, user_id: str, channel_id: str, command: OncallCommand) -> str:
+        channels = list(dict.fromkeys(command.channels or ([] if command.has_targets else [channel_id])))
+        # At least one call per schedule and channel, one for all usergroups: refuse before any when that is too many.
+        self.budget.require(
+            len(command.schedules) + len(channels) + int(bool(command.usergroups or command.usergroup_handles))
+        )
         errors: list[str] = []
         infos: list[ScheduleInfo] = []
         for ref in command.schedules:
@@ -185,7 +239,6 @@ class CommandHandler:
             f"Channel `#{name}` not found in Slack: pick it from the list as you type."
             for name in command.channel_names
         ]
-        channels = list(dict.fromkeys(command.channels or ([] if command.has_targets else [channel_id])))
         topics = {c: self.check_channel(c, errors) for c in channels}
         groups = self.check_usergroups(command, errors)
         if errors:
@@ -212,7 +265,9 @@ class CommandHandler:
         lines = [f"Linked {', '.join(f'*{name}*' for name in shown)} to {', '.join(targets)}."]
         lines += [self.channel_preview(c) for c in channels] + [self.usergroup_preview(g) for g in groups]
         if error:
-            lines.append(f":warning: PagerDuty could not be read just now (`{error}`); the next sync fills this in.")
+            lines.append(
+                f":warning: PagerDuty could not be read just now (`{escape(error)}`); the next sync fills this in."
+            )
         return "\n".join(lines)
 
     def channel_preview(self, channel: str) -> str:

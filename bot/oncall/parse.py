@@ -12,6 +12,8 @@ import shlex
 from dataclasses import dataclass, field
 
 ACTIONS = ("link", "unlink", "list", "sync", "help")
+# Each schedule costs PagerDuty calls, and one command must not spend the budgets the whole bot shares.
+MAX_SCHEDULES_PER_COMMAND = 10
 USAGE = (
     "`/oncall` — who is on call for this channel · `/oncall <schedule>` — who is on call for any schedule\n"
     "`/oncall link <schedule>[,<schedule>…] [#channel …] [@usergroup …]` — show a schedule in channel topics and "
@@ -77,7 +79,9 @@ def _target(token: str, command: OncallCommand) -> bool:
 
 
 def parse_schedules(text: str, allow_names: bool) -> list[ScheduleRef]:
-    refs: list[ScheduleRef] = []
+    """Comma-separated schedules, each once (a repeat keeps the first one's place and the last display name),
+    at most MAX_SCHEDULES_PER_COMMAND of them."""
+    refs: dict[str, ScheduleRef] = {}
     for part in text.split(","):
         part = part.strip()
         if not part:
@@ -89,8 +93,18 @@ def parse_schedules(text: str, allow_names: bool) -> list[ScheduleRef]:
         if sep and not display:
             raise CommandError(f"`{part}` has an empty display name after `=`.")
         if query:
-            refs.append(ScheduleRef(query, display or None))
-    return refs
+            key = query.casefold()
+            earlier = refs.get(key)
+            if earlier is None:
+                refs[key] = ScheduleRef(query, display or None)
+            elif display:
+                refs[key] = ScheduleRef(earlier.query, display)
+    if len(refs) > MAX_SCHEDULES_PER_COMMAND:
+        raise CommandError(
+            f"One `/oncall` command takes at most {MAX_SCHEDULES_PER_COMMAND} schedules, and this one names "
+            f"{len(refs)}: split them over several commands. Nothing was done."
+        )
+    return list(refs.values())
 
 
 def parse_command(text: str) -> OncallCommand:

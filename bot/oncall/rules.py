@@ -85,6 +85,14 @@ def on_call_now(
     return current
 
 
+def current_and_next(people: list[OnCall], now: float) -> tuple[list[OnCall], OnCall | None]:
+    """Who is on call at `now`, and the first person to start after it who is not on call now (`/oncall`)."""
+    current = [p for p in people if p.covers(now)]
+    on_call = {p.user_id for p in current}
+    upcoming = [p for p in people if p.start and p.start > now and p.user_id not in on_call]
+    return current, (upcoming[0] if upcoming else None)
+
+
 def next_boundary(spans: dict[str, list[OnCall]], now: float) -> float | None:
     """The next shift start or end PagerDuty told us about: the moment of the next hand-off run."""
     boundaries = [t for people in spans.values() for p in people for t in (p.start, p.end) if t and t > now]

@@ -22,6 +22,7 @@ from bot.oncall.roster import Roster
 from bot.oncall.sync import LAST_SYNC_STATE, Syncer, SyncReport
 from bot.oncall.writer import SlackWriter, WriteReport
 from bot.outbox import Handler
+from bot.text import quoted
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class OncallService(CapabilityService):
         if report.next_boundary is not None:
             self.foundation.scheduler.run_at(SYNC_JOB, report.next_boundary + HANDOFF_DELAY_SECONDS)
         for line in report.handoffs:
-            log.info("on-call hand-off: %s", line)
+            log.info("on-call hand-off: %s", quoted(line))  # PagerDuty names: one log token each
         if not getattr(self._local, "hold_writes", False):
             self.soon(WRITE_JOB)
 

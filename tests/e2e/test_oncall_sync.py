@@ -53,13 +53,15 @@ def test_steady_state_costs_one_pagerduty_call_and_no_slack_call(world, bot):
     assert world.pagerduty.calls("GET", "^/oncalls$")[0].q_list("schedule_ids") == ["PTSTPRI", "PTSTSEC"]
 
 
-def test_more_than_100_schedules_are_read_100_per_request(world, bot):
+def test_more_than_100_schedules_are_read_100_per_request(world, bot, tmp_path):
     now = whole_now()
     ids = [f"PBIG{n:03d}" for n in range(101)]
     for schedule_id in ids:
         world.pagerduty.add_schedule(schedule_id, schedule_id, shifts=[(ALICE, now - HOUR, now + HOUR)])
     world.pagerduty.add_escalation_policy("PBIGEP1", "Big", [ids])
-    oncall(bot, "link " + ",".join(ids))
+    links_file = tmp_path / "links.yml"  # a command takes at most 10 schedules; a link file takes any number
+    links_file.write_text(yaml.safe_dump({"links": [{"schedules": ids, "channels": ["C0OPS"]}]}))
+    assert cli(world, "import", str(links_file)).returncode == 0
     world.pagerduty.reset_requests()
     settle(bot)
     assert [len(r.q_list("schedule_ids")) for r in world.pagerduty.calls("GET", "^/oncalls$")] == [100, 1]

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.oncall.parse import CommandError, ScheduleRef, parse_command
+from bot.oncall.parse import MAX_SCHEDULES_PER_COMMAND, CommandError, ScheduleRef, parse_command
 
 
 def test_who():
@@ -30,6 +30,24 @@ def test_unquoted_names_with_spaces_and_smart_quotes():
 def test_schedule_names_that_look_like_words_are_not_targets():
     assert parse_command("link SRE").schedules == [ScheduleRef("SRE")]
     assert not parse_command("link SRE").has_targets
+
+
+def test_repeated_schedules_count_once_keeping_the_first_place_and_the_last_display_name():
+    assert parse_command(",".join(["PABC123"] * 400)).schedules == [ScheduleRef("PABC123")]
+    command = parse_command("link " + ", ".join(["PABC123"] * 400) + ",primary,Primary=Front,PABC123=Main")
+    assert command.schedules == [ScheduleRef("PABC123", "Main"), ScheduleRef("primary", "Front")]
+
+
+def test_at_most_ten_schedules_per_command():
+    ten = [f"PABC{n:03d}" for n in range(MAX_SCHEDULES_PER_COMMAND)]
+    assert len(parse_command("link " + ",".join([*ten, ten[0].lower()])).schedules) == 10
+    for text in (",".join([*ten, "PMORE01"]), "link " + ",".join([*ten, "Extra"]), "unlink " + ",".join([*ten, "X"])):
+        with pytest.raises(CommandError) as raised:
+            parse_command(text)
+        assert str(raised.value) == (
+            "One `/oncall` command takes at most 10 schedules, and this one names 11: split them over several "
+            "commands. Nothing was done."
+        )
 
 
 @pytest.mark.parametrize(

@@ -98,3 +98,13 @@ def test_an_edited_topic_needs_a_write_only_when_our_part_is_gone():
     assert rules.edited_topic_needs_write(row, "just a runbook")
     assert not rules.edited_topic_needs_write({**row, "removing": 1}, "just a runbook")
     assert rules.slack_user_of("<@U0ALICE>") == "U0ALICE" and rules.slack_user_of("Eve") is None
+
+
+def test_current_and_next_are_the_only_people_an_answer_shows():
+    alice, bob = person("PPRI", "PALICE"), person("PPRI", "PBOB")
+    later_alice = person("PPRI", "PALICE", start=NOW + HOUR, end=NOW + 2 * HOUR)
+    carol = person("PPRI", "PCAROL", start=NOW + 2 * HOUR, end=NOW + 3 * HOUR)
+    dave = person("PPRI", "PDAVE", start=NOW + 3 * HOUR, end=NOW + 4 * HOUR)
+    assert rules.current_and_next([alice, bob, later_alice, carol, dave], NOW) == ([alice, bob], carol)
+    assert rules.current_and_next([later_alice], NOW) == ([], later_alice)
+    assert rules.current_and_next([alice], NOW) == ([alice], None)
