@@ -3,6 +3,7 @@
 python app.py              run against Slack (tokens from the environment or .env)
 python app.py sandbox      run against the built-in emulated workspace and vendors (no accounts needed)
 python app.py check        verify each configured integration with one cheap call
+python app.py health       exit 0 when the running bot is connected and its jobs are on time (no vendor call)
 python app.py oncall export|import FILE   on-call links as YAML (import shows the diff, applies it atomically)
 python app.py dispatch F   send a Dispatch alarm (MESSAGE-SPEC JSON file, - for stdin) to the running bot
 """
@@ -81,6 +82,20 @@ def oncall(args: argparse.Namespace) -> int:
     return run_cli(settings, lambda: open_store(settings), args.action, args.file, dry_run=args.dry_run)
 
 
+def health(args: argparse.Namespace) -> int:
+    """Exit 0 when the bot using this DATABASE_PATH is connected and on time; else 1 with one line why."""
+    from bot.health import check as check_health
+    from bot.wiring import open_store
+
+    store = open_store(load_settings())
+    try:
+        ok, why = check_health(store)
+    finally:
+        store.close()
+    print(f"switchboard health: {why}", file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="app.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     main.set_defaults(func=run)
@@ -91,6 +106,9 @@ def parser() -> argparse.ArgumentParser:
     box.add_argument("--no-tour", action="store_true", help="skip the scripted tour")
     box.set_defaults(func=sandbox)
     commands.add_parser("check", help="verify each configured integration").set_defaults(func=check)
+    commands.add_parser("health", help="is the running bot connected and on time? (exit 0 or 1)").set_defaults(
+        func=health
+    )
     links = commands.add_parser("oncall", help="export or import on-call links as a YAML file")
     links.add_argument("action", choices=("export", "import"))
     links.add_argument("file", help="the YAML file (- for stdout/stdin)")

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.capability import CapabilityService, CapabilityState
 from bot.clients.slack import SlackApiError, WebClient, slack_error
+from bot.health import reconnects_last_day
 from bot.outbox import Outbox
 from bot.scheduler import JobStatus, Scheduler
 from bot.settings import Settings
@@ -58,6 +59,7 @@ class HomeService:
                 "Slack events received": int(self.store.scalar("SELECT COUNT(*) FROM slack_events") or 0),
                 "job runs": int(self.store.scalar("SELECT COUNT(*) FROM job_runs") or 0),
                 "failed job runs": int(self.store.scalar("SELECT COUNT(*) FROM job_runs WHERE ok = 0") or 0),
+                "Socket Mode reconnects (24 h)": reconnects_last_day(self.store),
             }
         }
         if self.outbox is not None:

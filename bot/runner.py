@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import socket
 import threading
 import time
 from typing import Any
 
-from bot.clients.slack import SocketModeHandler
+from bot.clients.slack import ReconnectBackoff, SocketModeHandler, install_reconnect_backoff
+from bot.health import HEARTBEAT_JOB, Heartbeat, JobBeat, record_reconnect, write_heartbeat
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,9 @@ class Bot:
             runtime.app, app_token=runtime.settings.slack_app_token, concurrency=10, ping_interval=ping_interval
         )
         self.handler.client.message_listeners.append(self._warn_on_second_connection)
+        self.backoff = ReconnectBackoff(base=runtime.settings.retry_profile.reconnect_base)
+        install_reconnect_backoff(self.handler, self.backoff, self._record_reconnect)
+        self.started_at = time.time()
         self._stopped = False
 
     @staticmethod
@@ -40,8 +45,29 @@ class Bot:
 
     def start(self) -> None:
         self.handler.connect()
+        self.backoff.connected()
+        self.runtime.scheduler.every(HEARTBEAT_JOB, self.runtime.settings.retry_profile.heartbeat_seconds, self.beat)
         self.runtime.start()
+        self.beat()
         log.info("connected to Slack through Socket Mode")
+
+    def beat(self) -> None:
+        """What `app.py health` reads, from another process: alive, connected, and how the jobs are doing."""
+        write_heartbeat(
+            self.runtime.store,
+            Heartbeat(
+                at=time.time(),
+                pid=os.getpid(),
+                started_at=self.started_at,
+                connected=bool(self.handler.client.is_connected()),
+                interval=self.runtime.settings.retry_profile.heartbeat_seconds,
+                jobs=[JobBeat.of(job) for job in self.runtime.scheduler.status()],
+            ),
+        )
+
+    def _record_reconnect(self) -> None:
+        log.info("Socket Mode reconnected")
+        record_reconnect(self.runtime.store)
 
     def _close_socket(self) -> None:
         # slack_sdk's builtin close() waits out a 3 s socket read and a 1 s queue poll before its threads notice.

@@ -233,7 +233,7 @@ class Scheduler:
             )
         }
         result = []
-        for name, job in self._jobs.items():
+        for name, job in list(self._jobs.items()):  # a snapshot: jobs may be added from another thread
             row = rows.get(name, {})
             error = errors.get(name, {})
             result.append(

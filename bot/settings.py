@@ -115,6 +115,8 @@ class RetryProfile:
     pacing: float  # multiplier on the gaps kept between requests to respect vendors' rate limits (0 = none)
     outbox_backoff_base: float  # first backoff of a failed outbox effect; doubles per failure
     socket_ping_interval: float  # Socket Mode ping: also how soon a dead connection is noticed
+    reconnect_base: float  # first wait after Socket Mode fails to reconnect; doubles per failure, up to 60 s
+    heartbeat_seconds: float  # how often the running bot tells `app.py health` it is alive
 
 
 MAX_RETRY_AFTER_SECONDS = 5.0  # no client sleeps longer than this inside one request: jobs move on instead
@@ -129,6 +131,8 @@ RETRY_PROFILES = {
         pacing=1.0,
         outbox_backoff_base=2.0,
         socket_ping_interval=10.0,
+        reconnect_base=1.0,
+        heartbeat_seconds=15.0,
     ),
     "test": RetryProfile(
         timeout=5.0,
@@ -139,6 +143,8 @@ RETRY_PROFILES = {
         pacing=0.0,
         outbox_backoff_base=0.05,
         socket_ping_interval=1.0,
+        reconnect_base=0.05,
+        heartbeat_seconds=0.5,
     ),
 }
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,13 +26,17 @@ from slack_sdk.web import SlackResponse
 from bot.clients.common import RetryProfile, profile, retry_after_seconds, ssl_context
 from bot.settings import Settings
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "App",
+    "ReconnectBackoff",
     "SlackApiError",
     "SocketModeHandler",
     "WebClient",
     "build_bolt_app",
     "build_web_client",
+    "install_reconnect_backoff",
     "slack_error",
 ]
 
@@ -165,3 +171,73 @@ def build_bolt_app(slack: WebClient, bot_token: str, auth_test: Any) -> App:
     instead of a second call."""
     authorization = AuthorizeResult.from_auth_test_response(bot_token=bot_token, auth_test_response=auth_test)
     return App(client=slack, authorize=lambda **_: authorization, name="switchboard", logger=_bolt_logger())
+
+
+class ReconnectBackoff:
+    """When Slack refuses new connections, or drops each one soon after it opens, wait longer before each try:
+    exponential from `base`, capped at `cap`, with jitter so many bots do not retry in step. A connection that
+    stayed up for `stable` seconds resets the count."""
+
+    def __init__(
+        self,
+        base: float,
+        cap: float = 60.0,
+        stable: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ):
+        self.base, self.cap, self.stable = base, cap, stable
+        self.clock, self.jitter = clock, jitter
+        self.failures = 0
+        self.next_attempt_at = 0.0
+        self.connected_at: float | None = None
+        self.delays: list[float] = []  # every wait decided, newest last (for logs and tests)
+
+    def allowed(self) -> bool:
+        return self.clock() >= self.next_attempt_at
+
+    def dropped(self) -> None:
+        """The connection we had is gone; a short-lived one counts as a failure."""
+        if self.connected_at is not None:
+            if self.clock() - self.connected_at < self.stable:
+                self.failed()
+            else:
+                self.failures = 0
+        self.connected_at = None
+
+    def failed(self) -> None:
+        self.failures += 1
+        delay = min(self.cap, self.base * 2 ** (self.failures - 1)) * (0.5 + self.jitter() / 2)
+        self.delays.append(delay)
+        self.next_attempt_at = self.clock() + delay
+
+    def connected(self) -> None:
+        self.connected_at = self.clock()
+
+
+def install_reconnect_backoff(
+    handler: SocketModeHandler, backoff: ReconnectBackoff, on_reconnect: Callable[[], None]
+) -> None:
+    """slack_sdk's client reconnects at every monitor tick (the ping interval) however often Slack refuses; put the
+    backoff in front of its reconnect. A skipped attempt is retried at a later tick."""
+    client = handler.client
+    reconnect = client.connect_to_new_endpoint
+
+    def connect_to_new_endpoint(force: bool = False) -> None:
+        if client.closed:
+            return
+        if backoff.connected_at is not None:
+            backoff.dropped()
+        if not backoff.allowed():
+            return
+        try:
+            reconnect(force)
+        except Exception:
+            backoff.failed()
+            log.warning("Socket Mode reconnect failed; next try in %.1fs", backoff.next_attempt_at - backoff.clock())
+            raise
+        if client.is_connected():
+            backoff.connected()
+            on_reconnect()
+
+    client.connect_to_new_endpoint = connect_to_new_endpoint

@@ -1,0 +1,69 @@
+"""Operating the bot: health from another process, Socket Mode resilience."""
+
+import logging
+import os
+import subprocess
+import sys
+
+from bot.health import check
+from bot.settings import ROOT
+
+PYTHON = sys.executable
+
+
+def health(world, **env: str) -> subprocess.CompletedProcess:
+    environ = {**os.environ, **world.env(SWITCHBOARD_RETRY_PROFILE="test", **env)}
+    return subprocess.run(
+        [PYTHON, "app.py", "health"], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_health_is_ok_while_the_bot_runs_and_says_why_when_not(world, make_bot, tmp_path):
+    bot = make_bot()
+    running = health(world)
+    assert running.returncode == 0, running.stderr
+    assert running.stdout.startswith("switchboard health: ok: connected")
+    nothing = health(world, DATABASE_PATH=str(tmp_path / "elsewhere.db"))
+    assert nothing.returncode == 1
+    assert nothing.stderr.strip() == (
+        "switchboard health: no heartbeat in the database: is the bot running with this DATABASE_PATH?"
+    )
+    bot.stop()
+
+    def unhealthy() -> subprocess.CompletedProcess | None:
+        result = health(world)  # the last heartbeat ages out after three intervals (1.5 s in the test profile)
+        return result if result.returncode == 1 else None
+
+    stopped = world.slack.wait_for(unhealthy, message="the stale heartbeat", timeout=30)
+    assert "no heartbeat for" in stopped.stderr and "the bot is stopped or stuck" in stopped.stderr
+
+
+def test_refused_reconnects_back_off_and_health_reports_the_lost_connection(bot, world):
+    opens = len(world.slack.calls("POST", r"/api/apps\.connections\.open$"))
+    world.slack.inject_fault(r"/api/apps\.connections\.open$", 500, times=-1)
+    world.slack.drop_socket()
+    runner = bot.bot
+    world.slack.wait_for(lambda: len(runner.backoff.delays) >= 3, timeout=30, message="three refused reconnects")
+    assert runner.backoff.failures >= 3
+    store = bot.runtime.store
+    world.slack.wait_for(lambda: not check(store)[0], timeout=10, message="health to see the lost connection")
+    assert check(store)[1] == "not connected to Slack (Socket Mode is reconnecting)"
+    tried = len(world.slack.calls("POST", r"/api/apps\.connections\.open$")) - opens
+    assert tried <= len(runner.backoff.delays) + 1  # one try per wait, not one per monitor tick
+    world.slack.clear_faults()
+    world.slack.wait_for(lambda: world.slack.connection_count, timeout=30, message="the reconnection")
+    world.slack.wait_for(lambda: check(store)[0], timeout=10, message="health to recover")
+    world.slack.open_home("U0ALICE")
+    world.slack.wait_for(lambda: world.slack.home_view("U0ALICE"), message="the Home tab")
+    assert "Socket Mode reconnects (24 h) 1" in str(world.slack.home_view("U0ALICE"))
+
+
+def test_a_second_connection_with_the_same_token_is_warned_about(world, make_bot, caplog):
+    make_bot()
+    caplog.set_level(logging.WARNING, logger="bot.runner")
+    make_bot()
+
+    def warned() -> bool:
+        return any("Slack reports 2 open connections for this app" in r.getMessage() for r in caplog.records)
+
+    world.slack.wait_for(warned, message="the warning about a second connection")
