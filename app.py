@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.wiring import build
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, json_lines=settings.log_format == "json")
     missing = settings.missing_slack_tokens()
     if missing:
         print(

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.logs import bind
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,8 @@ class Outbox:
             log.error("no handler for outbox effect %s (%s)", effect.key, effect.kind)
             return 0
         try:
-            result = handler(effect.payload)
+            with bind(capability=effect.kind.split(".", 1)[0], request_id=effect.key):
+                result = handler(effect.payload)
         except RetryLater as later:
             self._retry(effect, str(later), later.seconds, failed=False)
             return 0

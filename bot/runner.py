@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any
 
-from bot.clients.slack import ReconnectBackoff, SocketModeHandler, install_reconnect_backoff
+from bot.clients.slack import ReconnectBackoff, TracedSocketModeHandler, install_reconnect_backoff
 from bot.health import HEARTBEAT_JOB, Heartbeat, JobBeat, record_reconnect, write_heartbeat
 from bot.runtime import Runtime
 
@@ -25,7 +25,7 @@ class Bot:
         self.runtime = runtime
         # The ping interval is also how soon a dead socket is noticed and replaced; tests don't wait 10 s for it.
         ping_interval = runtime.settings.retry_profile.socket_ping_interval
-        self.handler = SocketModeHandler(
+        self.handler = TracedSocketModeHandler(
             runtime.app, app_token=runtime.settings.slack_app_token, concurrency=10, ping_interval=ping_interval
         )
         self.handler.client.message_listeners.append(self._warn_on_second_connection)

@@ -16,6 +16,7 @@ from bot.capability import CapabilityService, CapabilityState
 from bot.clients.slack import App, SlackApiError, WebClient, slack_error
 from bot.home import HomeService
 from bot.identity import SlackDirectory
+from bot.logs import ContextPreservingExecutor
 from bot.outbox import Outbox
 from bot.pacing import UserPacer
 from bot.scheduler import Scheduler
@@ -46,7 +47,9 @@ class Runtime:
     services: dict[str, CapabilityService] = field(default_factory=dict)
     message_readers: list[CapabilityService] = field(default_factory=list)
     command_pacer: UserPacer = field(default_factory=lambda: UserPacer(0))
-    work: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(WORKERS, thread_name_prefix="work"))
+    work: ThreadPoolExecutor = field(
+        default_factory=lambda: ContextPreservingExecutor(WORKERS, thread_name_prefix="work")
+    )
 
     def submit(self, func: Callable[..., Any], *args: Any) -> None:
         """Run slow work after the Slack ack, on Switchboard's own pool (not Bolt's five listener threads)."""

@@ -20,6 +20,7 @@ from typing import Any
 
 import schedule
 
+from bot.logs import bind
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,8 @@ class Scheduler:
             run_id = self._record_start(job.name, started)
             error: str | None = None
             try:
-                job.func()
+                with bind(job=job.name, capability=job.name.split(".", 1)[0]):
+                    job.func()
             except Exception as exc:  # one job's failure must never stop the others or the loop
                 error = f"{type(exc).__name__}: {exc}"
                 log.exception("job %s failed", job.name)

@@ -214,6 +214,7 @@ CORE: tuple[Setting, ...] = (
         parse_int,
         "Slash commands one person may run per minute (they call vendors on shared rate limits); 0 = no limit",
     ),
+    Setting("LOG_FORMAT", "text", choice("text", "json"), "Log lines as plain text or one JSON object per line"),
     Setting("LOG_LEVEL", "INFO", choice("DEBUG", "INFO", "WARNING", "ERROR"), "Log level"),
     Setting("SSL_CERT_FILE", None, parse_text, "Custom certificate authority bundle for every vendor client"),
     Setting("REQUESTS_CA_BUNDLE", None, parse_text, "Same as SSL_CERT_FILE (used when SSL_CERT_FILE is unset)"),

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 
 from bot.events import first_delivery
+from bot.logs import add as add_log_fields
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,12 @@ log = logging.getLogger(__name__)
 def register(app: App, runtime: Runtime) -> None:
     def provide_runtime(context: BoltContext, next: Callable[[], None]) -> None:
         context["runtime"] = runtime
+        next()
+
+    def name_request(body: dict[str, Any], next: Callable[[], None]) -> None:
+        """Log lines of this request name it: the event's ID, or the command's or click's trigger ID (for the rest
+        of the envelope's handling, listeners included)."""
+        add_log_fields(request_id=body.get("event_id") or body.get("trigger_id"))
         next()
 
     def drop_redelivered_events(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
@@ -28,4 +35,5 @@ def register(app: App, runtime: Runtime) -> None:
         return None
 
     app.middleware(provide_runtime)
+    app.middleware(name_request)
     app.middleware(drop_redelivered_events)

@@ -24,6 +24,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 
 from bot.clients.common import RetryProfile, profile, retry_after_seconds, ssl_context
+from bot.logs import ContextPreservingExecutor, bind
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -168,9 +169,23 @@ def _bolt_logger() -> logging.Logger:
 
 def build_bolt_app(slack: WebClient, bot_token: str, auth_test: Any) -> App:
     """The Bolt app over our Web API client. `authorize` hands Bolt the `auth.test` answer we already have,
-    instead of a second call."""
+    instead of a second call; its listeners run in the context (log fields) of the envelope they serve."""
     authorization = AuthorizeResult.from_auth_test_response(bot_token=bot_token, auth_test_response=auth_test)
-    return App(client=slack, authorize=lambda **_: authorization, name="switchboard", logger=_bolt_logger())
+    return App(
+        client=slack,
+        authorize=lambda **_: authorization,
+        name="switchboard",
+        logger=_bolt_logger(),
+        listener_executor=ContextPreservingExecutor(max_workers=5, thread_name_prefix="bolt"),
+    )
+
+
+class TracedSocketModeHandler(SocketModeHandler):
+    """Every log line written while an envelope is handled names it (`envelope_id`)."""
+
+    def handle(self, client: Any, req: Any) -> None:
+        with bind(envelope_id=getattr(req, "envelope_id", None)):
+            super().handle(client, req)
 
 
 class ReconnectBackoff:

@@ -3,6 +3,7 @@ from collections.abc import Callable
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.capability import ActionRequest, ButtonAction, CapabilitySpec
+from bot.logs import bind
 
 
 def capability_button(spec: CapabilitySpec, button: ButtonAction) -> Callable[..., None]:
@@ -29,7 +30,8 @@ def capability_button(spec: CapabilitySpec, button: ButtonAction) -> Callable[..
             channel_id=container.get("channel_id") or (body.get("channel") or {}).get("id", ""),
             message_ts=container.get("message_ts", ""),
         )
-        runtime.submit(button.handle, service, request, reply)
+        with bind(capability=spec.name):
+            runtime.submit(button.handle, service, request, reply)
 
     listener.__name__ = f"{spec.name}_button"
     return listener

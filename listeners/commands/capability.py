@@ -4,6 +4,7 @@ from collections.abc import Callable
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.capability import CapabilitySpec, CommandRequest, SlashCommand
+from bot.logs import bind
 
 
 def capability_command(spec: CapabilitySpec, slash: SlashCommand) -> Callable[..., None]:
@@ -27,7 +28,8 @@ def capability_command(spec: CapabilitySpec, slash: SlashCommand) -> Callable[..
             text=command.get("text", ""),
             trigger_id=command.get("trigger_id"),
         )
-        runtime.submit(lambda: respond(slash.answer(service, request)))
+        with bind(capability=spec.name):
+            runtime.submit(lambda: respond(slash.answer(service, request)))
 
     listener.__name__ = f"{spec.name}_command"
     return listener

@@ -1,11 +1,14 @@
 """Operating the bot: health from another process, Socket Mode resilience."""
 
+import io
+import json
 import logging
 import os
 import subprocess
 import sys
 
 from bot.health import check
+from bot.logs import JsonFormatter
 from bot.settings import ROOT
 
 PYTHON = sys.executable
@@ -67,3 +70,25 @@ def test_a_second_connection_with_the_same_token_is_warned_about(world, make_bot
         return any("Slack reports 2 open connections for this app" in r.getMessage() for r in caplog.records)
 
     world.slack.wait_for(warned, message="the warning about a second connection")
+
+
+def test_json_logs_follow_one_command_from_its_envelope_to_the_work_after_the_ack(bot, world):
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        world.pagerduty.inject_fault(r"^/schedules", 500, times=-1)
+        envelope = bot.slack.slash_command("U0BOB", "C0OPS", "/oncall", "PTSTPRI")
+        bot.slack.wait_for_ack(envelope)
+        world.slack.wait_for(lambda: "PagerDuty failed" in lines.getvalue(), message="the command's warning")
+    finally:
+        root.removeHandler(handler)
+    entries = [json.loads(line) for line in lines.getvalue().splitlines()]
+    failed = next(e for e in entries if "PagerDuty failed" in e["message"])
+    assert failed["level"] == "WARNING" and failed["logger"] == "bot.oncall.commands"
+    assert failed["capability"] == "oncall"
+    assert failed["envelope_id"] == envelope
+    assert failed["request_id"]  # the command's trigger ID
+    assert failed["time"].endswith("Z")
