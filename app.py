@@ -3,6 +3,7 @@
 python app.py              run against Slack (tokens from the environment or .env)
 python app.py sandbox      run against the built-in emulated workspace and vendors (no accounts needed)
 python app.py check        verify each configured integration with one cheap call
+python app.py backup FILE  a consistent copy of the database, made while the bot runs
 python app.py health       exit 0 when the running bot is connected and its jobs are on time (no vendor call)
 python app.py oncall export|import FILE   on-call links as YAML (import shows the diff, applies it atomically)
 python app.py dispatch F   send a Dispatch alarm (MESSAGE-SPEC JSON file, - for stdin) to the running bot
@@ -11,8 +12,10 @@ python app.py dispatch F   send a Dispatch alarm (MESSAGE-SPEC JSON file, - for 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import threading
+from pathlib import Path
 
 from bot.logs import configure_logging
 from bot.settings import SettingsError, load_settings
@@ -96,6 +99,22 @@ def health(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def backup(args: argparse.Namespace) -> int:
+    """Copy the database, consistently, even while the bot runs."""
+    from bot.wiring import open_store
+
+    store = open_store(load_settings())
+    try:
+        size = store.backup(Path(args.file))
+    except (OSError, sqlite3.Error) as error:
+        print(f"switchboard backup: cannot write {args.file}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"backed up to {args.file} ({size:,} bytes)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="app.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     main.set_defaults(func=run)
@@ -106,6 +125,9 @@ def parser() -> argparse.ArgumentParser:
     box.add_argument("--no-tour", action="store_true", help="skip the scripted tour")
     box.set_defaults(func=sandbox)
     commands.add_parser("check", help="verify each configured integration").set_defaults(func=check)
+    copy = commands.add_parser("backup", help="copy the database consistently, even while the bot runs")
+    copy.add_argument("file", metavar="FILE", help="where to write the copy (restore: stop the bot, copy it back)")
+    copy.set_defaults(func=backup)
     commands.add_parser("health", help="is the running bot connected and on time? (exit 0 or 1)").set_defaults(
         func=health
     )

@@ -155,6 +155,20 @@ class Store:
             log.info("database migrated to version %d (%s)", migration.version, migration.name)
         return applied
 
+    def backup(self, target: Path) -> int:
+        """A consistent copy of the database while others keep writing (SQLite's online backup API), private to
+        this user like the original; returns its size in bytes."""
+        target = Path(target)
+        partial = target.with_name(target.name + ".partial")
+        _private_file(partial)
+        destination = sqlite3.connect(partial)
+        try:
+            self.db.conn.backup(destination, pages=1024)  # in steps: writers wait at most one step
+        finally:
+            destination.close()
+        partial.replace(target)  # never a half-written file under the name asked for
+        return target.stat().st_size
+
     def close(self) -> None:
         """Close every thread's connection; the last close checkpoints the WAL into the main file."""
         self._closed = True

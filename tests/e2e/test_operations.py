@@ -4,6 +4,7 @@ import io
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -92,3 +93,24 @@ def test_json_logs_follow_one_command_from_its_envelope_to_the_work_after_the_ac
     assert failed["envelope_id"] == envelope
     assert failed["request_id"]  # the command's trigger ID
     assert failed["time"].endswith("Z")
+
+
+def test_backup_while_the_bot_runs_is_a_consistent_private_copy(bot, world, tmp_path):
+    for number in range(50):  # the outbox is busy while the copy is made
+        bot.runtime.outbox.enqueue(f"test.backup:{number}", "test.unknown", {"n": number})
+    target = tmp_path / "copy.db"
+    environ = {**os.environ, **world.env(SWITCHBOARD_RETRY_PROFILE="test")}
+    result = subprocess.run(
+        [PYTHON, "app.py", "backup", str(target)], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"backed up to {target} (") and result.stdout.strip().endswith(" bytes)")
+    assert target.stat().st_mode & 0o777 == 0o600
+    copy = sqlite3.connect(target)
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT COUNT(*) FROM outbox WHERE key LIKE 'test.backup:%'").fetchone() == (50,)
+        versions = copy.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+    finally:
+        copy.close()
+    assert versions == bot.runtime.store.schema_version
