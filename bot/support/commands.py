@@ -1,4 +1,5 @@
-"""`/support`: the report now, the poller's health, and unlinking a thread from its ticket (admins)."""
+"""`/support`: the report now (admins any time, others once per channel in ten minutes), the poller's health, and
+unlinking a thread from its ticket (admins)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 from bot.capability import CommandRequest
 from bot.support import records
 from bot.support.identifiers import POLL_JOB
+from bot.support.rules import REPORT_COMMAND_INTERVAL_SECONDS
 from bot.support.text import parse_permalink
 from bot.text import ago, escape
 
@@ -30,9 +32,7 @@ def answer(service: SupportService, request: CommandRequest) -> str:
     if verb == "help":
         return USAGE
     if verb == "report":
-        channels = [channel_id] if channel_id in service.config.channels else list(service.config.channels)
-        service.daily_report.post(channels, f"now:{time.time():.6f}")
-        return f"📊 Posting the support report in {', '.join(f'<#{c}>' for c in channels)}."
+        return report(service, user_id, channel_id)
     if verb == "status":
         return status_text(service)
     if verb == "forget":
@@ -42,6 +42,23 @@ def answer(service: SupportService, request: CommandRequest) -> str:
             return "Usage: `/support forget <message link>` — copy the link of the thread's first message."
         return forget(service, words[1])
     return f"I don't know `{escape(words[0])}`. {USAGE}"
+
+
+def report(service: SupportService, user_id: str, channel_id: str) -> str:
+    """Post the report now, in this channel if it is a support channel, else in every one. Each post reaches a
+    whole channel, so people who are not admins may ask for it once per channel in ten minutes."""
+    channels = [channel_id] if channel_id in service.config.channels else list(service.config.channels)
+    shown = ", ".join(f"<#{c}>" for c in channels)
+    now = time.time()
+    wait = service.daily_report.claim_command_run(channels, now, admin=service.foundation.is_admin(user_id))
+    if wait > 0:
+        minutes = int(REPORT_COMMAND_INTERVAL_SECONDS // 60)
+        return (
+            f"📊 The support report was posted in {shown} less than {minutes} minutes ago. You can post it again "
+            f"{ago(now + wait, now)} (Switchboard admins can post it any time)."
+        )
+    service.daily_report.post(channels, f"now:{now:.6f}", now)
+    return f"📊 Posting the support report in {shown}."
 
 
 def forget(service: SupportService, link: str) -> str:
@@ -72,7 +89,8 @@ def status_text(service: SupportService) -> str:
     poller = f"• Zendesk poller (every {config.poll_seconds}s): cursor {cursor_text}"
     if job is not None:
         poller += f" · last run {ago(job.last_started_at, now)} · last success {ago(job.last_success_at, now)}"
-        error = f"`{job.last_error[:200]}` ({ago(job.last_error_at, now)})" if job.last_error else "none"
+        # A Zendesk error quotes Zendesk's answer: shown as literal text.
+        error = f"`{escape(job.last_error[:200])}` ({ago(job.last_error_at, now)})" if job.last_error else "none"
         poller += f" · last error {error}"
     lines.append(poller)
     if not_before > now:

@@ -25,6 +25,7 @@ from bot.support.config import SupportConfig
 from bot.support.identifiers import CREATE_TICKET, FORWARD, LINK_EMAIL_TICKET, POST
 from bot.support.people import SlackPeople, SlackPerson
 from bot.support.posting import SlackPoster
+from bot.support.rules import TicketComment, comment_for
 from bot.support.text import (
     comment_from_slack,
     permalink,
@@ -33,6 +34,7 @@ from bot.support.text import (
     ticket_description,
     ticket_link,
 )
+from bot.text import quoted
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +154,7 @@ class SupportEffects:
         self.poster.try_send_posts(thread["id"])
 
     def _record_failure(self, thread: dict[str, Any], error: ZendeskError) -> None:
-        log.error("Zendesk refused the ticket for %s/%s: %s", thread["channel_id"], thread["thread_ts"], error)
+        log.error("Zendesk refused the ticket for %s/%s: %s", thread["channel_id"], thread["thread_ts"], quoted(error))
         text = (
             f"🤖 I'm unable to talk to Zendesk (API Error {error.status}), so no ticket was created for this "
             "message. An admin can find the details in Switchboard's log."
@@ -210,9 +212,12 @@ class SupportEffects:
             "UPDATE support_forwards SET done_at = ?, outcome = ? WHERE id = ?", [time.time(), outcome, forward_id]
         )
 
-    def _comment_body(self, data: dict[str, Any]) -> str:
+    def _comment(self, thread: dict[str, Any], data: dict[str, Any]) -> TicketComment:
+        """The reply as a Zendesk comment: public, or an internal note on an emailed ticket (see `comment_for`)."""
         author = self._author(data).name
-        return comment_from_slack(author, slack_to_plain(data["text"], self.people.name), data["files"], data["edited"])
+        meant = comment_for(thread["origin"], data["text"])
+        body = comment_from_slack(author, slack_to_plain(meant.text, self.people.name), data["files"], data["edited"])
+        return TicketComment(body, meant.public)
 
     def _send_forward(self, thread: dict[str, Any], forward: dict[str, Any]) -> None:
         data = json.loads(forward["payload"])
@@ -222,22 +227,21 @@ class SupportEffects:
             if forward["kind"] == "solve":
                 self.zendesk.update_ticket(ticket_id, {"status": self.config.resolve_status})
             else:
-                body = self._comment_body(data)
+                comment = self._comment(thread, data)
                 if thread["ticket_status"] == "closed":
-                    self._follow_up(thread, forward, data, body)
+                    self._follow_up(thread, forward, data, comment)
                     return
-                self.zendesk.update_ticket(
-                    ticket_id, {"comment": {"body": body, "author_id": self.zendesk.me_id(), "public": True}}
-                )
+                fields = {"body": comment.text, "author_id": self.zendesk.me_id(), "public": comment.public}
+                self.zendesk.update_ticket(ticket_id, {"comment": fields})
         except ZendeskError as error:
             if error.ticket_closed and forward["kind"] != "solve":
-                self._follow_up(thread, forward, data, self._comment_body(data))
+                self._follow_up(thread, forward, data, self._comment(thread, data))
             elif error.ticket_closed:
                 self._close_row(thread, forward, f"🤖 Ticket {url} is already closed.", "closed", "already closed")
             elif error.transient:
                 raise for_outbox(error) from error
             else:  # refused for good: say so and let the rest of the thread's queue move on
-                log.error("Zendesk refused %s for ticket %s: %s", forward["source"], ticket_id, error)
+                log.error("Zendesk refused %s for ticket %s: %s", forward["source"], ticket_id, quoted(error))
                 with self.store.write() as db:
                     self._finish_forward(db, forward["id"], f"refused: {error}"[:300])
             return
@@ -267,23 +271,27 @@ class SupportEffects:
                 **common,
             )
 
-    def _follow_up(self, thread: dict[str, Any], forward: dict[str, Any], data: dict[str, Any], body: str) -> None:
-        """A reply to a closed ticket opens a follow-up ticket linked to it (Zendesk's via_followup_source_id)."""
+    def _follow_up(
+        self, thread: dict[str, Any], forward: dict[str, Any], data: dict[str, Any], comment: TicketComment
+    ) -> None:
+        """A reply to a closed ticket opens a follow-up ticket linked to it (Zendesk's via_followup_source_id).
+        Its requester is the reply's author; an internal note stays one (the follow-up's first comment)."""
         old_id = thread["ticket_id"]
         link = permalink(self.people.workspace_url(), thread["channel_id"], thread["thread_ts"])
         fields = self.ticket_fields(
             self._author(data),
             subject_from(f"Follow-up: {thread['subject'] or f'ticket #{old_id}'}"),
-            f"{body}\n\n—\nFollow-up of the closed ticket #{old_id}, from the Slack thread {link}",
+            f"{comment.text}\n\n—\nFollow-up of the closed ticket #{old_id}, from the Slack thread {link}",
             f"slack:{thread['channel_id']}:{thread['thread_ts']}",
         )
+        fields["comment"]["public"] = comment.public
         fields["via_followup_source_id"] = old_id
         try:
             ticket = self.zendesk.create_ticket(fields, f"switchboard-followup-{forward['id']}")
         except ZendeskError as error:
             if error.transient:
                 raise for_outbox(error) from error
-            log.error("Zendesk refused a follow-up of ticket %s: %s", old_id, error)
+            log.error("Zendesk refused a follow-up of ticket %s: %s", old_id, quoted(error))
             with self.store.write() as db:
                 self._finish_forward(db, forward["id"], f"refused: {error}"[:300])
             return

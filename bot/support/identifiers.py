@@ -14,6 +14,7 @@ REPORT_JOB = "support.report"
 CURSOR_KEY = "support.poll.cursor"  # where the next ticket-event export starts (epoch seconds)
 NOT_BEFORE_KEY = "support.poll.not_before"  # Zendesk's Retry-After: no export request before this moment
 REPORT_DUE_KEY = "support.report.due_at"  # when the next daily report is due
+REPORT_COMMAND_KEY = "support.report.command_at.{channel}"  # when `/support report` last posted in the channel
 
 # Outbox kinds
 CREATE_TICKET = "support.create_ticket"

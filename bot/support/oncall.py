@@ -15,6 +15,7 @@ from bot.clients.pagerduty import build_rest_client
 from bot.identity import SlackDirectory
 from bot.settings import Settings
 from bot.support.rules import oncall_notice, people_on_call
+from bot.text import quoted
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class OnCallNotice:
                 client = self._client
             oncalls = fetch_oncalls(client, self.policy)
         except Exception as error:
-            log.warning("could not read who is on call for %s from PagerDuty: %s", self.policy, error)
+            log.warning("could not read who is on call for %s from PagerDuty: %s", self.policy, quoted(error))
             return None
         directory = self.directory
         text = oncall_notice(

@@ -18,6 +18,7 @@ from bot.support.config import SupportConfig
 from bot.support.identifiers import LINK_EMAIL_TICKET
 from bot.support.oncall import OnCallNotice
 from bot.support.rules import out_of_hours
+from bot.text import quoted
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class SlackPoster:
         try:
             self.send_posts({"post_id": post["id"]})
         except Exception as error:
-            log.info("sending thread %s's posts now failed (the outbox retries): %s", thread_id, error)
+            log.info("sending thread %s's posts now failed (the outbox retries): %s", thread_id, quoted(error))
 
     def send_posts(self, payload: dict[str, Any]) -> None:
         post = self.store.query_one("SELECT * FROM support_posts WHERE id = ?", [payload["post_id"]])
@@ -135,7 +136,7 @@ class SlackPoster:
             code, status = slack_error(error), getattr(error.response, "status_code", 200)
             if code in TRANSIENT_SLACK_ERRORS or status == 429 or status >= 500:
                 raise  # the outbox waits (Retry-After) and tries again
-            log.error("Slack refused support post %s in %s: %s", post["source"], channel, code)
+            log.error("Slack refused support post %s in %s: %s", post["source"], channel, quoted(code))
             with self.store.write() as db:
                 self._mark_posted(db, post["id"], None, code)
             return

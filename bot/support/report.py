@@ -1,7 +1,8 @@
 """The daily support report: tickets closed since the previous working day, and every open one, oldest first.
 
 The `support.report` job posts it in every support channel at SUPPORT_REPORT_TIME (`/support report` posts it
-now). Its next moment is stored, so a report that fell due while the bot was down is posted at start if recent.
+now: admins any time, others once per channel in ten minutes). Its next moment is stored, so a report that fell
+due while the bot was down is posted at start if recent.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from bot.clients.zendesk import ZendeskApi
 from bot.support import records
 from bot.support.config import SupportConfig
 from bot.support.hours import UTC, WeeklyTime, age, parse_clock, parse_days, short_date
-from bot.support.identifiers import REPORT_DUE_KEY, REPORT_JOB
+from bot.support.identifiers import REPORT_COMMAND_KEY, REPORT_DUE_KEY, REPORT_JOB
 from bot.support.people import SlackPeople
+from bot.support.rules import report_command_wait
 from bot.support.text import permalink, ticket_link
 from bot.text import escape
 
@@ -98,6 +100,20 @@ class DailyReport:
                 self.post(self.config.channels, clock.local_date(now).isoformat(), now)
         finally:
             self.schedule()
+
+    def claim_command_run(self, channels: list[str], now: float, *, admin: bool) -> float:
+        """For `/support report`: 0 and the run recorded for each channel when it may post now, else the seconds
+        to wait. Read and recorded in one transaction, so two people asking at once make one report; stored, so a
+        restart does not reset the wait."""
+        keys = [REPORT_COMMAND_KEY.format(channel=channel) for channel in channels]
+        with self.store.write():  # get_state and set_state join this transaction
+            last_runs = [self.store.get_state(key) for key in keys]
+            wait = report_command_wait([float(at) if at else None for at in last_runs], now, admin=admin)
+            if wait > 0:
+                return wait
+            for key in keys:
+                self.store.set_state(key, str(now))
+        return 0.0
 
     def post(self, channels: tuple[str, ...] | list[str], key: str, now: float | None = None) -> None:
         """Queue the report for each channel, once per `key` (the day, or the moment of a `/support report`)."""

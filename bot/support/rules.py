@@ -1,14 +1,17 @@
 """The support desk's decisions, pure (no I/O, no SQLite, no clock): unit-tested.
 
 - which Slack `message` events are support messages, and what they are (a new request, a reply, an edit);
-- what a thread reply asks for (`help`, `resolve`, or a comment for the ticket);
+- what a thread reply asks for (`help`, `resolve`, or a comment for the ticket), and whether that comment is
+  public (seen by the requester) or an internal note;
+- whether someone may post the support report now (`/support report`);
 - who the on-call notice names, and whether a request came in out of hours;
 - which emailed tickets come to Slack, and what a ticket's status change means for its thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +131,44 @@ def thread_command(text: str) -> str | None:
     if word in RESOLVE_WORDS or word.replace("\ufe0f", "") in RESOLVE_WORDS:
         return "resolve"
     return None
+
+
+@dataclass(frozen=True)
+class TicketComment:
+    """A thread reply as it goes to Zendesk: its text and whether the requester sees it."""
+
+    text: str
+    public: bool
+
+
+_REPLY_PREFIX = re.compile(r"\s*reply\s*:\s*", re.IGNORECASE)
+
+
+def comment_for(origin: str, text: str) -> TicketComment:
+    """A reply in a Slack-originated thread is a public comment, as the requester is the Slack author. On an
+    emailed ticket the requester is outside Slack, so a reply is an internal note unless it starts with `reply:`
+    (any case, spaces allowed), which is sent publicly without the prefix."""
+    if origin != "email":
+        return TicketComment(text, True)
+    prefix = _REPLY_PREFIX.match(text)
+    if prefix is None:
+        return TicketComment(text, False)
+    return TicketComment(text[prefix.end() :], True)
+
+
+# --- /support report ------------------------------------------------------------------------------------------
+REPORT_COMMAND_INTERVAL_SECONDS = 600.0  # one `/support report` per channel in this time, except for admins
+
+
+def report_command_wait(last_runs: Iterable[float | None], now: float, *, admin: bool) -> float:
+    """Seconds until `/support report` may post in all of these channels again (0: now), given when it last did
+    in each (None: never). Admins are never held back."""
+    if admin:
+        return 0.0
+    latest = max((at for at in last_runs if at is not None), default=None)
+    if latest is None:
+        return 0.0
+    return max(0.0, latest + REPORT_COMMAND_INTERVAL_SECONDS - now)
 
 
 # --- new tickets: who is on call, office hours ------------------------------------------------------------------

@@ -82,7 +82,7 @@ class SlackMessages:
         with self.store.write() as db:
             if command == "help":
                 url = self.zendesk.ticket_url(thread["ticket_id"]) if thread["ticket_id"] else None
-                text = help_text(url, self.config.resolve_status)
+                text = help_text(url, self.config.resolve_status, emailed=thread["origin"] == "email")
                 common = {"channel": message.channel, "thread_id": thread["id"]}
                 records.queue_post(db, self.outbox, source=f"help:{source}", kind="text", text=text, **common)
             else:  # `resolve` solves the ticket; anything else becomes a comment

@@ -10,20 +10,36 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from bot.text import escape
+from bot.text import escape, link
 
 SUBJECT_LIMIT = 80
 SLACK_COMMENT_LIMIT = 3000  # characters of one Zendesk comment shown in Slack; the rest stays in Zendesk
 
 
-def help_text(ticket_url: str | None, resolve_status: str) -> str:
-    """The answer to `help` in a support thread (the commands are recognised by `rules.thread_command`)."""
+def help_text(ticket_url: str | None, resolve_status: str, *, emailed: bool = False) -> str:
+    """The answer to `help` in a support thread (the commands are recognised by `rules.thread_command`). In the
+    thread of an emailed ticket replies are internal notes unless they start with `reply:` (`rules.comment_for`)."""
     ticket = f"ticket {ticket_url}" if ticket_url else "the ticket"
+    rest = (
+        "Anything else you write in this thread is added to the ticket as an internal note; start it with "
+        "`reply:` to send it to the requester."
+        if emailed
+        else "Anything else you write in this thread is added to the ticket as a comment."
+    )
     return (
         "🤖 I understand these commands in a support thread:\n"
         "• `help` — this list\n"
         f"• `resolve`, `resolve ticket`, ✅ or 🆗 — mark {ticket} {resolve_status}\n"
-        "Anything else you write in this thread is added to the ticket as a comment."
+        f"{rest}"
+    )
+
+
+def email_thread_notice(requester: str) -> str:
+    """The last line of an emailed ticket's first Slack message: what happens to replies in its thread.
+    `requester` is Slack-safe text already."""
+    return (
+        "🔒 Replies in this thread are internal notes on the ticket. Start a reply with `reply:` to send it to "
+        f"{requester} by email."
     )
 
 
@@ -126,36 +142,67 @@ def trim_email(body: str) -> str:
 
 
 _SAFE_URL = re.compile(r"(https?://|mailto:)[^\s|<>]+", re.IGNORECASE)
-_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
-_MD_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+# Linear time on any input: a label or target never spans the start of another link, and bold or struck text
+# never spans its own delimiter, so a failed match never rescans what the next attempt reads.
+_MD_LINK = re.compile(r"\[([^\[\]\n]+)\]\(([^)\s\[]+)\)")
+_MD_BOLD = re.compile(r"(\*\*|__)(?=\S)((?:(?!\1).)+?)(?<=\S)\1")
 _MD_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
-_MD_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
-_MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
-_MD_BULLET = re.compile(r"^(\s*)[-*+]\s+", re.MULTILINE)
+_MD_STRIKE = re.compile(r"~~(?=\S)((?:(?!~~).)+?)(?<=\S)~~")
+_MD_HEADING = re.compile(r"^#{1,6}[ \t]+(.+)$", re.MULTILINE)  # one line (never `\s`); closing #s cut by `_heading`
+_MD_BULLET = re.compile(r"^([ \t]*)[-*+][ \t]+", re.MULTILINE)
+_SLACK_TOKEN = re.compile(r"<[^<>]*>")
+_PLACEHOLDER = re.compile(r"\x01(\d+)\x01")
 _BOLD_MARK = "\x00"
+_TOKEN_MARK = "\x01"
+
+
+def _unescape(text: str) -> str:
+    """The inverse of `bot.text.escape` for `&`, `<`, `>` (`&amp;` last, as escape replaced `&` first)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _heading(line: str) -> str:
+    """A heading's text without its optional closing `#`s (cut here, not by a regex that would rescan the line)."""
+    text = line.rstrip(" \t")
+    return text.rstrip("#").rstrip(" \t") or text
 
 
 def markdown_to_mrkdwn(text: str) -> str:
-    """Zendesk (Markdown) formatting as Slack mrkdwn. Call on text that is already Slack-escaped."""
+    """Zendesk (Markdown) formatting as Slack mrkdwn. Call on text that is already Slack-escaped.
 
-    def link(match: re.Match[str]) -> str:
+    Both parts of a Markdown link are written by whoever wrote the comment or email, so the link is rebuilt by
+    `bot.text.link(strict=True)`: a label that differs from its target is followed by the real target, and
+    `[https://sso.acme.com/login](https://evil.example/login)` cannot pass for a link to sso.acme.com.
+    """
+
+    def markdown_link(match: re.Match[str]) -> str:
         label, url = match[1], match[2]
         if not _SAFE_URL.fullmatch(url):  # `[x](!channel)` must not become a `<!channel|x>` broadcast
             return match[0]
-        return f"<{url}|{label}>"
+        return link(_unescape(url), _unescape(label), strict=True)
 
-    converted = _MD_LINK.sub(link, text)
-    converted = _MD_HEADING.sub(lambda m: f"{_BOLD_MARK}{m[1]}{_BOLD_MARK}", converted)
+    text = text.replace(_BOLD_MARK, "").replace(_TOKEN_MARK, "")  # our own markers, never the author's
+    converted = _MD_LINK.sub(markdown_link, text)
+    # The links' `<…>` (the only ones: the text was escaped) are set aside, so formatting never edits a target.
+    tokens: list[str] = []
+
+    def set_aside(match: re.Match[str]) -> str:
+        tokens.append(match[0])
+        return f"{_TOKEN_MARK}{len(tokens) - 1}{_TOKEN_MARK}"
+
+    converted = _SLACK_TOKEN.sub(set_aside, converted)
+    converted = _MD_HEADING.sub(lambda m: f"{_BOLD_MARK}{_heading(m[1])}{_BOLD_MARK}", converted)
     converted = _MD_BOLD.sub(lambda m: f"{_BOLD_MARK}{m[2]}{_BOLD_MARK}", converted)
     converted = _MD_ITALIC.sub(lambda m: f"_{m[1]}_", converted)
     converted = _MD_STRIKE.sub(lambda m: f"~{m[1]}~", converted)
     converted = _MD_BULLET.sub(lambda m: f"{m[1]}• ", converted)
+    converted = _PLACEHOLDER.sub(lambda m: tokens[int(m[1])], converted)
     return converted.replace(_BOLD_MARK, "*")
 
 
 def zendesk_to_slack(body: str, ticket_url: str, limit: int = SLACK_COMMENT_LIMIT) -> str:
     """A Zendesk comment body as safe Slack text: trimmed, escaped (no broadcasts), formatted, bounded."""
-    text = trim_email(body.replace(_BOLD_MARK, "")) or body.strip()
+    text = trim_email(body) or body.strip()
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0] + f" … (the rest is in Zendesk: {ticket_url})"
     return markdown_to_mrkdwn(escape(text))

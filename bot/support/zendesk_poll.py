@@ -21,7 +21,7 @@ from bot.support.config import MIN_POLL_SECONDS, SupportConfig
 from bot.support.identifiers import CURSOR_KEY, NOT_BEFORE_KEY, POLL_JOB
 from bot.support.posting import SlackPoster
 from bot.support.rules import after_status_change, wants_email_ticket
-from bot.support.text import zendesk_to_slack
+from bot.support.text import email_thread_notice, zendesk_to_slack
 from bot.support.ticket_events import Audit, NewEmailTicket, StatusChange, ZendeskComment, interpret
 from bot.text import escape
 
@@ -169,6 +169,8 @@ class ZendeskPoll:
         body = zendesk_to_slack(ticket.body, url, limit=600)
         quoted = "\n".join(f">{line}" for line in body.splitlines() if line.strip())
         text = f"📧 *New support request by email* from {requester}: *{escape(ticket.subject)}*\n{quoted}".rstrip()
+        # The requester is outside Slack: the thread is told that its replies stay internal unless marked.
+        text += "\n" + email_thread_notice(requester)
         records.queue_post(
             db,
             self.outbox,

@@ -10,13 +10,16 @@ from bot.support.effects import for_outbox
 from bot.support.hours import parse_office_hours
 from bot.support.report import ReportTicket, report_text
 from bot.support.rules import (
+    REPORT_COMMAND_INTERVAL_SECONDS,
     OnCallPerson,
     StatusOutcome,
     after_status_change,
     classify,
+    comment_for,
     oncall_notice,
     out_of_hours,
     people_on_call,
+    report_command_wait,
     wants_email_ticket,
 )
 from bot.support.ticket_events import NewEmailTicket, StatusChange, ZendeskComment, interpret
@@ -274,3 +277,35 @@ def test_report_lists_open_tickets_oldest_first():
     ]
     empty = report_text(title_date="Tue 9 Jul", closed_since="Mon 8 Jul", closed_count=0, open_tickets=[], now=now)
     assert "*Open 🔥: 0*" in empty
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [("reply: On it", "On it"), ("Reply:On it", "On it"), ("  REPLY :  On it", "On it"), ("reply:\nline", "line")],
+)
+def test_on_an_emailed_ticket_only_a_reply_prefix_is_public(text, sent):
+    comment = comment_for("email", text)
+    assert (comment.text, comment.public) == (sent, True)
+
+
+@pytest.mark.parametrize("text", ["I'll call her", "replying: soon", "no reply: yet", "*reply:* bold", ""])
+def test_on_an_emailed_ticket_anything_else_is_an_internal_note(text):
+    comment = comment_for("email", text)
+    assert (comment.text, comment.public) == (text, False)
+
+
+def test_replies_in_slack_originated_threads_stay_public_and_unchanged():
+    kept = comment_for("slack", "reply: hi")
+    assert (kept.text, kept.public) == ("reply: hi", True)
+    assert comment_for("slack", "internal chatter").public is True
+
+
+def test_report_command_waits_ten_minutes_per_channel_except_for_admins():
+    now = 10_000.0
+    assert REPORT_COMMAND_INTERVAL_SECONDS == 600
+    assert report_command_wait([None], now, admin=False) == 0
+    assert report_command_wait([], now, admin=False) == 0
+    assert report_command_wait([now - 60], now, admin=False) == 540
+    assert report_command_wait([now - 600], now, admin=False) == 0
+    assert report_command_wait([None, now - 500, now - 100], now, admin=False) == 500  # the latest counts
+    assert report_command_wait([now - 1], now, admin=True) == 0

@@ -92,8 +92,33 @@ def test_email_signature_and_quoted_history_are_trimmed():
 def test_markdown_becomes_mrkdwn():
     text = "# Steps\n**Restart** the *agent*, then ~~wait~~ read [the docs](https://example.com/docs)\n- one\n* two"
     assert markdown_to_mrkdwn(text) == (
-        "*Steps*\n*Restart* the _agent_, then ~wait~ read <https://example.com/docs|the docs>\n• one\n• two"
+        "*Steps*\n*Restart* the _agent_, then ~wait~ read the docs (<https://example.com/docs>)\n• one\n• two"
     )
+
+
+def test_a_markdown_link_always_shows_its_real_target():
+    spoof = zendesk_to_slack("Log in at [https://sso.acme.com/login](https://evil.example/login)", "https://z/t/1")
+    assert spoof == "Log in at https://sso.acme.com/login (<https://evil.example/login>)"
+    assert "|" not in spoof  # never a Slack link whose label is chosen by the comment's author
+    assert zendesk_to_slack("[https://a.example/x](https://a.example/x)", "u") == "<https://a.example/x>"
+    assert zendesk_to_slack("[a & <b>](https://a.example/?q=1&r=2)", "u") == (
+        "a &amp; &lt;b&gt; (<https://a.example/?q=1&amp;r=2>)"
+    )
+    assert zendesk_to_slack("[@here](https://a.example)", "u") == "@\u2060here (<https://a.example>)"
+    assert zendesk_to_slack("[x](javascript:alert(1))", "u") == "[x](javascript:alert(1))"
+
+
+def test_formatting_never_edits_a_link_target():
+    assert zendesk_to_slack("[x](https://a.example/*b*/__c__/~~d~~)", "u") == "x (<https://a.example/*b*/__c__/~~d~~>)"
+    assert zendesk_to_slack("[see [docs](https://d.example)]", "u") == "[see docs (<https://d.example>)]"
+    assert zendesk_to_slack("\x01" + "0\x01 **b**", "u") == "0 *b*"  # the converter's own markers are dropped
+    assert markdown_to_mrkdwn("## Steps ##\n#\tTab\n#none\n  * item") == "*Steps*\n*Tab*\n#none\n  • item"
+
+
+def test_help_in_an_emailed_tickets_thread_explains_internal_notes():
+    text = help_text("https://z/agent/tickets/7", "solved", emailed=True)
+    assert text.endswith("added to the ticket as an internal note; start it with `reply:` to send it to the requester.")
+    assert help_text(None, "solved").endswith("added to the ticket as a comment.")
 
 
 def test_zendesk_text_cannot_broadcast_or_inject_links():
