@@ -83,6 +83,11 @@ class CapabilityService:
         shared by two capabilities (the incident poller's Slack post) is listed by both with the same handler."""
         return {}
 
+    def describe_effect(self, kind: str, payload: dict[str, Any]) -> str:
+        """What an effect of this kind would have done, as Slack mrkdwn for an admin ("the hand-off DM to @ann");
+        vendor text in it must be escaped here."""
+        return f"a `{kind}` effect"
+
     def start(self) -> None:
         """Once its jobs are registered: e.g. wake a job at moments stored before a restart."""
 

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlite_utils
@@ -79,6 +79,7 @@ class Outbox:
         self.backoff_max = backoff_max
         self.max_attempts = max_attempts
         self.on_enqueue: Callable[[], None] = lambda: None  # the runtime wires this to "run the outbox job now"
+        self.on_failed: Callable[[Effect, str], None] = lambda effect, error: None  # wired to the failure alerts
 
     def register(self, kind: str, handler: Handler) -> None:
         self.handlers[kind] = handler
@@ -175,6 +176,11 @@ class Outbox:
             "WHERE id = ?",
             [state, error, json.dumps(result) if result is not None else None, time.time(), effect.id],
         )
+        if state == "failed":
+            try:
+                self.on_failed(replace(effect, attempts=effect.attempts + 1), error or "")
+            except Exception:  # telling people must never stop the outbox
+                log.exception("could not queue the alert about failed effect %s", effect.key)
 
     def counts(self) -> dict[str, int]:
         rows = self.store.query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")

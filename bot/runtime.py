@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.capability import CapabilityService, CapabilityState
 from bot.clients.slack import App, SlackApiError, WebClient, slack_error
+from bot.failures import FailureAlerts
 from bot.home import HomeService
 from bot.identity import SlackDirectory
 from bot.logs import ContextPreservingExecutor
@@ -47,6 +48,7 @@ class Runtime:
     services: dict[str, CapabilityService] = field(default_factory=dict)
     message_readers: list[CapabilityService] = field(default_factory=list)
     command_pacer: UserPacer = field(default_factory=lambda: UserPacer(0))
+    failures: FailureAlerts | None = None
     work: ThreadPoolExecutor = field(
         default_factory=lambda: ContextPreservingExecutor(WORKERS, thread_name_prefix="work")
     )

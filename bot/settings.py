@@ -203,6 +203,12 @@ CORE: tuple[Setting, ...] = (
         "Slack user IDs allowed to change configuration (workspace admins and owners always may)",
     ),
     Setting(
+        "SWITCHBOARD_ALERT_CHANNEL",
+        None,
+        parse_text,
+        "Channel told when work fails for good (with a Retry button); unset: a DM to each SWITCHBOARD_ADMINS user",
+    ),
+    Setting(
         "SWITCHBOARD_RETRY_PROFILE",
         "production",
         choice("production", "test"),

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 HELP = (
     "*Switchboard* — `/switchboard status` shows what is on and how the jobs are doing; "
+    "`/switchboard failed` (admins) lists work that failed for good, each with a Retry button in its alert; "
     "the app's Home tab shows the same, live."
 )
 

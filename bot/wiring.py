@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from bot import dispatch, jira_sync, oncall, statuspage, support
 from bot.capability import CapabilityService, CapabilitySpec, CapabilityState, Job
 from bot.clients.slack import SlackApiError, build_bolt_app, build_web_client, slack_error
 from bot.events import prune_seen_events
+from bot.failures import FailureAlerts
 from bot.home import HomeService
 from bot.identity import SlackDirectory
 from bot.migrations import MIGRATIONS as CORE_MIGRATIONS
@@ -100,6 +102,20 @@ def _register_effects(outbox: Outbox, services: dict[str, CapabilityService]) ->
             outbox.register(kind, handler)
 
 
+def _describe(runtime: Runtime, kind: str, payload: dict[str, Any]) -> tuple[str, str]:
+    """(capability title, what the effect would have done) for the failure alerts."""
+    name = kind.split(".", 1)[0]
+    service = runtime.services.get(name)
+    title = next((s.title for s in SPECS if s.name == name), "Switchboard")
+    if service is None:
+        return title, f"a `{kind}` effect"
+    try:
+        return title, service.describe_effect(kind, payload)
+    except Exception:  # a description must never hide the failure it describes
+        log.exception("could not describe effect %s", kind)
+        return title, f"a `{kind}` effect"
+
+
 def build(settings: Settings) -> Runtime:
     """Connect to Slack (`auth.test`), open the database, build the foundation, every capability that is on,
     and the listeners. Raises StartupError with a one-line reason."""
@@ -146,6 +162,10 @@ def build(settings: Settings) -> Runtime:
             jobs += service.jobs()
     _register_jobs(scheduler, jobs)
     _register_effects(runtime.outbox, runtime.services)
+    runtime.failures = FailureAlerts(settings, store, runtime.outbox, slack, lambda k, p: _describe(runtime, k, p))
+    for kind, handler in runtime.failures.effects().items():
+        runtime.outbox.register(kind, handler)
+    runtime.outbox.on_failed = runtime.failures.on_failed
     for service in runtime.services.values():
         service.start()
     register_listeners(app, runtime, SPECS)

@@ -16,13 +16,13 @@ from bot.capability import CapabilityService, Foundation, Job
 from bot.clients.pagerduty import build_rest_client
 from bot.oncall import rules
 from bot.oncall.config import OncallConfig, load
-from bot.oncall.effects import OncallEffects
+from bot.oncall.effects import HANDOFF_DM, OncallEffects
 from bot.oncall.reader import OnCallReader
 from bot.oncall.roster import Roster
 from bot.oncall.sync import LAST_SYNC_STATE, Syncer, SyncReport
 from bot.oncall.writer import SlackWriter, WriteReport
 from bot.outbox import Handler
-from bot.text import quoted
+from bot.text import mention, quoted
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,11 @@ class OncallService(CapabilityService):
 
     def effects(self) -> dict[str, Handler]:
         return self.outbox_effects.handlers()
+
+    def describe_effect(self, kind: str, payload: dict[str, Any]) -> str:
+        if kind == HANDOFF_DM:
+            return f"the hand-off DM to {mention(str(payload.get('user') or '?'))}"
+        return super().describe_effect(kind, payload)
 
     def sync(self) -> None:
         started = time.time()

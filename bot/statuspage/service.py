@@ -15,8 +15,9 @@ from bot.incidents.poller import shared_poller
 from bot.outbox import Handler
 from bot.statuspage import config
 from bot.statuspage.components import ComponentNames
-from bot.statuspage.effects import StatuspageEffects
+from bot.statuspage.effects import IMPACT, OPEN, RESOLVE, StatuspageEffects
 from bot.statuspage.reconcile import Reconciler
+from bot.text import escape
 
 RECONCILE_JOB = "statuspage.reconcile"
 
@@ -44,6 +45,14 @@ class StatuspageService(CapabilityService):
     def effects(self) -> Mapping[str, Handler]:
         return {**self.poller.effects(), **self.writes.by_kind()}
 
+
+    def describe_effect(self, kind: str, payload: dict[str, Any]) -> str:
+        row = self.store.query_one(
+            "SELECT component_id, component_name FROM statuspage_incidents WHERE id = ?", [payload.get("row_id")]
+        )
+        component = (row["component_name"] or row["component_id"]) if row else payload.get("component_id", "?")
+        action = {OPEN: "opening", RESOLVE: "resolving", IMPACT: "changing the impact of"}.get(kind, "closing")
+        return f"{action} the Statuspage incident for component {escape(str(component))}"
     def counts(self) -> dict[str, int]:
         open_rows = self.store.scalar("SELECT COUNT(*) FROM statuspage_incidents WHERE resolved_at IS NULL")
         return {

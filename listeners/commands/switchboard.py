@@ -1,15 +1,27 @@
 from slack_bolt import Ack, BoltContext, Respond
 
+from bot.failures import failed_list
 from bot.status import HELP, status_text
 
 
 def switchboard_command(ack: Ack, command: dict, context: BoltContext, respond: Respond) -> None:
-    """`/switchboard [status|help]`: what is on, and how the jobs are doing."""
+    """`/switchboard [status|failed|help]`: what is on, how the jobs are doing, and what failed for good."""
     ack()
     words = command.get("text", "").split()
     if not words or words[0] == "help":
         respond(HELP)
     elif words[0] == "status":
         respond(status_text(context["runtime"]))
+    elif words[0] == "failed":
+        runtime = context["runtime"]
+        user_id = command.get("user_id", "")
+
+        def answer() -> None:
+            if not runtime.is_admin(user_id):
+                respond("Only Switchboard admins can list failed work (it names people and tickets).")
+            else:
+                respond(failed_list(runtime.failures.failed_effects()))
+
+        runtime.submit(answer)
     else:
         respond(f"I don't know `{words[0]}`. {HELP}")

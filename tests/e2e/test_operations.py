@@ -114,3 +114,42 @@ def test_backup_while_the_bot_runs_is_a_consistent_private_copy(bot, world, tmp_
     finally:
         copy.close()
     assert versions == bot.runtime.store.schema_version
+
+
+def alerts_in(world, channel: str) -> list[dict]:
+    return [m for m in world.slack.messages(channel) if "gave up on" in m.get("text", "")]
+
+
+def test_work_that_fails_for_good_is_alerted_with_a_retry_button_for_admins(world, make_bot):
+    bot = make_bot(SWITCHBOARD_ALERT_CHANNEL="C0OPS")
+    lost = {"user": "U0NOBODY", "text": "You are now on call"}  # no such user: Slack refuses the DM for good
+    bot.runtime.outbox.enqueue("oncall:handoff:lost", "oncall.handoff_dm", lost)
+    alert = world.slack.wait_for(lambda: alerts_in(world, "C0OPS"), message="the failure alert")[0]
+    assert "*On-call topics and usergroups* gave up on: the hand-off DM to <@U0NOBODY>" in alert["text"]
+    assert "Last error: `" in alert["text"]
+    assert "/switchboard failed" not in alert["text"]
+    listed = bot.command_reply("U0ALICE", "C0OPS", "/switchboard", "failed")
+    assert listed.startswith("*1 effect(s) failed for good*") and "the hand-off DM to <@U0NOBODY>" in listed
+    assert bot.command_reply("U0BOB", "C0OPS", "/switchboard", "failed").startswith("Only Switchboard admins")
+
+    before = len(world.slack.responses)
+    world.slack.click_button("U0BOB", "C0OPS", alert["ts"], "core.retry_effect")
+    world.slack.wait_for(lambda: len(world.slack.responses) > before, message="the answer to a non-admin")
+    assert world.slack.responses[before]["body"]["text"].startswith("Only Switchboard admins")
+    assert bot.runtime.outbox.get("oncall:handoff:lost").state == "failed"
+
+    world.slack.click_button("U0ALICE", "C0OPS", alert["ts"], "core.retry_effect")
+    world.slack.wait_for(lambda: len(alerts_in(world, "C0OPS")) == 2, message="the retry, failing again")
+    effect = bot.runtime.outbox.get("oncall:handoff:lost")
+    assert effect.key == "oncall:handoff:lost" and effect.state == "failed" and effect.attempts == 2
+
+
+def test_without_an_alert_channel_each_admin_gets_a_dm(world, make_bot):
+    bot = make_bot(SWITCHBOARD_ADMINS="U0ALICE,U0CAROL")
+    bot.runtime.outbox.enqueue("oncall:handoff:lost", "oncall.handoff_dm", {"user": "U0NOBODY", "text": "hi"})
+    for admin in ("U0ALICE", "U0CAROL"):
+        world.slack.wait_for(
+            lambda admin=admin: [m for m in world.slack.dm_messages(admin) if "gave up on" in m["text"]],
+            message=f"the DM to {admin}",
+        )
+    assert not [m for m in world.slack.dm_messages("U0BOB") if "gave up on" in m["text"]]
