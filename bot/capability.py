@@ -88,6 +88,10 @@ class CapabilityService:
         vendor text in it must be escaped here."""
         return f"a `{kind}` effect"
 
+    def prune(self, before: float) -> int:
+        """Delete this capability's rows older than `before` that nothing needs any more; the number deleted."""
+        return 0
+
     def start(self) -> None:
         """Once its jobs are registered: e.g. wake a job at moments stored before a restart."""
 

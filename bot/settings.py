@@ -209,6 +209,12 @@ CORE: tuple[Setting, ...] = (
         "Channel told when work fails for good (with a Retry button); unset: a DM to each SWITCHBOARD_ADMINS user",
     ),
     Setting(
+        "SWITCHBOARD_RETENTION_DAYS",
+        "90",
+        parse_int,
+        "Days that finished work, history and delivery records are kept before housekeeping deletes them",
+    ),
+    Setting(
         "SWITCHBOARD_RETRY_PROFILE",
         "production",
         choice("production", "test"),

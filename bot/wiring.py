@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
 from bot import dispatch, jira_sync, oncall, statuspage, support
 from bot.capability import CapabilityService, CapabilitySpec, CapabilityState, Job
 from bot.clients.slack import SlackApiError, build_bolt_app, build_web_client, slack_error
-from bot.events import prune_seen_events
 from bot.failures import FailureAlerts
 from bot.home import HomeService
+from bot.housekeeping import prune_core
 from bot.identity import SlackDirectory
 from bot.migrations import MIGRATIONS as CORE_MIGRATIONS
 from bot.outbox import OUTBOX_JOB, Outbox
@@ -102,6 +103,18 @@ def _register_effects(outbox: Outbox, services: dict[str, CapabilityService]) ->
             outbox.register(kind, handler)
 
 
+def housekeeping(runtime: Runtime, now: float | None = None) -> dict[str, int]:
+    """Prune every table that grows with use: the foundation's and each running capability's."""
+    now = time.time() if now is None else now
+    before = now - runtime.settings.switchboard_retention_days * 86400
+    deleted = prune_core(runtime.store, before, now)
+    for name, service in runtime.services.items():
+        deleted[name] = service.prune(before)
+    if any(deleted.values()):
+        log.info("housekeeping deleted %s", ", ".join(f"{n} {table}" for table, n in deleted.items() if n))
+    return deleted
+
+
 def _describe(runtime: Runtime, kind: str, payload: dict[str, Any]) -> tuple[str, str]:
     """(capability title, what the effect would have done) for the failure alerts."""
     name = kind.split(".", 1)[0]
@@ -148,7 +161,7 @@ def build(settings: Settings) -> Runtime:
     runtime.home.capabilities = runtime.capabilities
     runtime.home.services = runtime.services
     runtime.home.outbox = runtime.outbox
-    scheduler.every(HOUSEKEEPING_JOB, HOUSEKEEPING_SECONDS, lambda: prune_seen_events(store))
+    scheduler.every(HOUSEKEEPING_JOB, HOUSEKEEPING_SECONDS, lambda: housekeeping(runtime))
     scheduler.every(OUTBOX_JOB, OUTBOX_SECONDS, runtime.outbox.run_due)
     runtime.outbox.on_enqueue = lambda: scheduler.run_now(OUTBOX_JOB)
     jobs: list[Job] = []

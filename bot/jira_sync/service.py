@@ -44,6 +44,11 @@ class JiraSyncService(CapabilityService):
     def effects(self) -> Mapping[str, Handler]:
         return {**self.poller.effects(), **self.writes.by_kind()}
 
+
+    def prune(self, before: float) -> int:
+        """Notes forwarded long ago (their PagerDuty log entries are no longer read)."""
+        return self.store.execute("DELETE FROM jira_forwarded_notes WHERE at < ?", [before])
+
     def counts(self) -> dict[str, int]:
         counts = {
             "linked issues": int(self.store.scalar("SELECT COUNT(*) FROM jira_links WHERE issue_key IS NOT NULL") or 0),

@@ -46,6 +46,16 @@ class StatuspageService(CapabilityService):
         return {**self.poller.effects(), **self.writes.by_kind()}
 
 
+
+    def prune(self, before: float) -> int:
+        """Resolved status incidents and the suppressions of PagerDuty incidents long over."""
+        with self.store.write() as db:
+            suppressed = db.conn.execute("DELETE FROM statuspage_suppressed WHERE since < ?", [before]).rowcount
+            resolved = db.conn.execute(
+                "DELETE FROM statuspage_incidents WHERE resolved_at IS NOT NULL AND resolved_at < ?", [before]
+            ).rowcount
+        return suppressed + resolved
+
     def describe_effect(self, kind: str, payload: dict[str, Any]) -> str:
         row = self.store.query_one(
             "SELECT component_id, component_name FROM statuspage_incidents WHERE id = ?", [payload.get("row_id")]

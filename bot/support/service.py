@@ -51,6 +51,19 @@ class SupportService(CapabilityService):
     def effects(self) -> Mapping[str, Handler]:
         return self.outbox_effects.handlers()
 
+
+    def prune(self, before: float) -> int:
+        """Delivery records of comments and posts delivered long ago: they hold message text, and their sources (a
+        Zendesk comment, a Slack message) will not come again. Threads stay: a late reply still finds its ticket."""
+        with self.store.write() as db:
+            forwards = db.conn.execute(
+                "DELETE FROM support_forwards WHERE done_at IS NOT NULL AND done_at < ?", [before]
+            ).rowcount
+            posts = db.conn.execute(
+                "DELETE FROM support_posts WHERE posted_at IS NOT NULL AND posted_at < ?", [before]
+            ).rowcount
+        return forwards + posts
+
     def start(self) -> None:
         if self.config.report_time is not None:
             self.daily_report.schedule(catch_up=True)

@@ -7,10 +7,12 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 
 from bot.health import check
 from bot.logs import JsonFormatter
 from bot.settings import ROOT
+from bot.wiring import housekeeping
 
 PYTHON = sys.executable
 
@@ -153,3 +155,31 @@ def test_without_an_alert_channel_each_admin_gets_a_dm(world, make_bot):
             message=f"the DM to {admin}",
         )
     assert not [m for m in world.slack.dm_messages("U0BOB") if "gave up on" in m["text"]]
+
+
+def test_housekeeping_prunes_what_grows_and_keeps_what_is_still_needed(bot):
+    store = bot.runtime.store
+    now = time.time()
+    old, recent = now - 91 * 86400, now - 86400
+    with store.write() as db:
+        for key, state, done_at in [
+            ("old-done", "done", old),
+            ("recent-done", "done", recent),
+            ("old-failed", "failed", old),
+            ("old-pending", "pending", None),
+        ]:
+            db.conn.execute(
+                "INSERT INTO outbox (key, kind, payload, state, attempts, next_attempt_at, created_at, done_at) "
+                "VALUES (?, 'test.kept', '{}', ?, 1, ?, ?, ?)",
+                [f"test.prune:{key}", state, now + 86400, old, done_at],
+            )
+        db.conn.execute("INSERT INTO statuspage_suppressed VALUES ('sp0api', 'default/P1', ?)", [old])
+        db.conn.execute("INSERT INTO statuspage_suppressed VALUES ('sp0api', 'default/P2', ?)", [recent])
+        db.conn.execute("INSERT INTO jira_forwarded_notes VALUES ('default', 'N1', 1, ?)", [old])
+        db.conn.execute("INSERT INTO slack_user_cache VALUES ('gone@x.example', NULL, ?)", [now - 1])
+    deleted = housekeeping(bot.runtime, now)
+    assert deleted["outbox"] == 1 and deleted["statuspage"] == 1 and deleted["jira_sync"] == 1
+    assert deleted["slack_user_cache"] == 1
+    kept = {row["key"] for row in store.query("SELECT key FROM outbox WHERE key LIKE 'test.prune:%'")}
+    assert kept == {"test.prune:recent-done", "test.prune:old-failed", "test.prune:old-pending"}
+    assert store.scalar("SELECT pd_incident FROM statuspage_suppressed") == "default/P2"
