@@ -133,6 +133,14 @@ class AlertStore:
     def recent(self, limit: int = 10) -> list[dict[str, Any]]:
         return self.store.query("SELECT * FROM dispatch_alerts ORDER BY id DESC LIMIT ?", [limit])
 
+    def recent_involving(self, user_id: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest alerts this Slack user sent from Slack or was sent."""
+        return self.store.query(
+            "SELECT * FROM dispatch_alerts WHERE source = ? OR id IN "
+            "(SELECT alert_id FROM dispatch_recipients WHERE slack_id = ?) ORDER BY id DESC LIMIT ?",
+            [f"slack:{user_id}", user_id, limit],
+        )
+
     def message(self, alert: dict[str, Any]) -> Message:
         return Message.from_json(alert["message"])
 

@@ -17,7 +17,7 @@ from bot.dispatch import slack_messages as ui
 from bot.dispatch.alerts import AlertStore, record
 from bot.dispatch.follow_ups import FollowUps
 from bot.store import Store
-from bot.text import mention
+from bot.text import mention, quoted
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class Answers:
         if not changed:
             respond(already_answered(self.alerts.alert(alert_id) or alert))
             return
-        log.info("dispatch %s: %s answered %s", alert["request_id"], user_id, answer)
+        log.info("dispatch %s: %s answered %s", quoted(alert["request_id"]), user_id, answer)
         self.on_enqueue()
 
     def _acknowledge(

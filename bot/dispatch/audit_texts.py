@@ -9,6 +9,7 @@ from typing import Any
 from bot.dispatch.message_spec import BROADCAST, LOW, SELF_SERVICE, Message
 from bot.dispatch.rules import HIGH_PRIORITY, NO
 from bot.dispatch.slack_messages import utc
+from bot.text import for_github
 
 
 def issue_body(message: Message) -> str:
@@ -22,8 +23,8 @@ def issue_body(message: Message) -> str:
 
 
 def yes_comment(name: str, yes_label: str, answered_at: float) -> str:
-    """Written on the issue just before a Yes closes it."""
-    return f'{name} answered "{yes_label}" (yes) in Slack at {utc(answered_at)}; closing this issue.'
+    """Written on the issue just before a Yes closes it (`name` is the Slack user's: it must not notify anyone)."""
+    return f'{for_github(name)} answered "{yes_label}" (yes) in Slack at {utc(answered_at)}; closing this issue.'
 
 
 def incident_text(alert: dict[str, Any], message: Message, reason: str, name: str) -> tuple[str, str, str | None]:
@@ -45,7 +46,7 @@ def escalation_comment(
 ) -> str:
     """Written on a self-service issue when it is escalated: why, and the incident (or that paging failed)."""
     if reason == NO:
-        said = f'{name} answered "{message.no_label}" (no) in Slack at {utc(answered_at)}'
+        said = f'{for_github(str(name))} answered "{message.no_label}" (no) in Slack at {utc(answered_at)}'
     else:
         said = f"No answer in Slack within {timeout_minutes:g} minutes (escalated: no response, {utc(answered_at)})"
     result = f"escalated to PagerDuty: {link}" if link else "the PagerDuty escalation failed"

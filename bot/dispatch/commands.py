@@ -7,6 +7,7 @@ validation, dedupe and routing are one code path whatever the source.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -14,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot.capability import ActionRequest, CommandRequest
 from bot.dispatch.message_spec import BROADCAST, HIGH, MAX_TITLE, SELF_SERVICE, InvalidMessage
-from bot.text import escape
+from bot.dispatch.slack_people import USER
+from bot.text import escape, for_github
 
 if TYPE_CHECKING:
     from bot.dispatch.service import DispatchService
+
+log = logging.getLogger(__name__)
 
 HELP = "\n".join(
     [
@@ -27,26 +31,39 @@ HELP = "\n".join(
         "with an Acknowledge button",
         "• `/dispatch page <title>` — open a PagerDuty incident",
         "• `/dispatch status [requestId]` — where an alert stands (or the latest alerts)",
-        "• `/dispatch json {…}` — send a raw MESSAGE-SPEC message (admins)",
+        "• `/dispatch json {…}` — send a raw MESSAGE-SPEC message",
+        "Paging, broadcasting and raw messages are for Switchboard admins and DISPATCH_ALLOWED_USERS.",
         "Monitoring systems send messages with `python app.py dispatch FILE` or the HTTP intake.",
     ]
 )
 
-_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|([UW][A-Z0-9]{2,})")
+DENIED = "Only Switchboard admins and DISPATCH_ALLOWED_USERS can page or broadcast."
+WITH_REACH = ("page", "broadcast", "json")  # subcommands that reach many people or page someone
+
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _GROUP = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>")
+_HANDLE = re.compile(r"@([\w.'-]+)")
 _TITLE_ROOM = MAX_TITLE - 20  # leaves room for " (<requestId>)"
 
+# A typed handle (without @) -> (USER or GROUP, ID), or None when nobody has it.
+Resolve = Callable[[str], tuple[str, str] | None]
 
-def _take_mentions(words: list[str]) -> tuple[list[str], list[str], str]:
-    """Leading user and usergroup mentions, then the rest of the text."""
+
+def take_recipients(words: list[str], resolve: Resolve) -> tuple[list[str], list[str], str]:
+    """Leading recipients, then the message. Only mentions are recipients: `<@U…>` and `<!subteam^S…>` as Slack
+    escapes them, and a typed `@name` that resolves to a member or usergroup. The first other word (`URGENT`, an
+    unknown `@name`) starts the message."""
     users: list[str] = []
     groups: list[str] = []
     for index, word in enumerate(words):
-        user, group = _USER.fullmatch(word), _GROUP.fullmatch(word)
+        user, group, handle = _USER.fullmatch(word), _GROUP.fullmatch(word), _HANDLE.fullmatch(word)
+        found = resolve(handle.group(1)) if handle else None
         if user:
-            users.append(user.group(1) or user.group(2))
+            users.append(user.group(1))
         elif group:
             groups.append(group.group(1))
+        elif found:
+            (users if found[0] == USER else groups).append(found[1])
         else:
             return users, groups, " ".join(words[index:])
     return users, groups, ""
@@ -66,7 +83,7 @@ def confirm_message(user_id: str, user_name: str, target: str, text: str, reques
         "body": {
             "github": {
                 "title": _title(text, request_id),
-                "body": f"{text}\n\nAsked in Slack by {user_name} ({user_id}) with /dispatch confirm.",
+                "body": for_github(f"{text}\n\nAsked in Slack by {user_name} ({user_id}) with /dispatch confirm."),
             },
             "slack": {
                 "message": f"<@{user_id}> asked me to check with you: {text}",
@@ -85,7 +102,7 @@ def broadcast_message(user_id: str, user_name: str, users: list[str], text: str,
         "body": {
             "github": {
                 "title": _title(text, request_id),
-                "body": f"{text}\n\nBroadcast from Slack by {user_name} ({user_id}).",
+                "body": for_github(f"{text}\n\nBroadcast from Slack by {user_name} ({user_id})."),
             },
             "slack": {"message": f":mega: Broadcast from <@{user_id}>: {text}"},
         },
@@ -128,6 +145,17 @@ def request_id_for(trigger_id: str | None) -> str:
     return hashlib.sha256(trigger_id.encode()).hexdigest()[:12]
 
 
+def _over_cap(service: DispatchService, user_id: str, recipients: int) -> str | None:
+    """Why a message from Slack may not reach this many people, or None when it may."""
+    cap = service.config.broadcast_max
+    if not service.over_broadcast_cap(user_id, recipients):
+        return None
+    return (
+        f"A broadcast from Slack may reach at most {cap} people (DISPATCH_BROADCAST_MAX) unless a Switchboard admin "
+        f"sends it; this one would reach {recipients}. Nothing was sent."
+    )
+
+
 def run_command(
     service: DispatchService, user_id: str, user_name: str, text: str, trigger_id: str | None = None
 ) -> str:
@@ -136,20 +164,24 @@ def run_command(
     sub = words[0].lower() if words else "help"
     if sub == "help":
         return HELP
-    if not service.may_use(user_id):
+    if sub in WITH_REACH:
+        if not service.may_reach(user_id):
+            log.info("dispatch: %s may not use /dispatch %s", user_id, sub)
+            return DENIED
+    elif not service.may_use(user_id):
         return "Sorry, you are not allowed to use `/dispatch` here (see DISPATCH_ALLOWED_USERS). Nothing was sent."
     rest = words[1:]
     request_id = request_id_for(trigger_id)
     if sub == "status":
-        return service.status(rest[0] if rest else None)
+        return service.status(user_id, rest[0] if rest else None)
     if sub == "confirm":
-        users, groups, body = _take_mentions(rest)
+        users, groups, body = take_recipients(rest, service.people.resolve)
         if len(users) != 1 or groups or not body:
             return "Usage: `/dispatch confirm @user <what to confirm>` — exactly one person, then the text."
         message = confirm_message(user_id, user_name, users[0], body, request_id)
         return _accepted(service, message, user_id, f"<@{users[0]}> is asked to confirm")
     if sub == "broadcast":
-        users, groups, body = _take_mentions(rest)
+        users, groups, body = take_recipients(rest, service.people.resolve)
         for group in groups:
             members = service.group_members(group)
             if not members:
@@ -158,6 +190,9 @@ def run_command(
         users = list(dict.fromkeys(users))
         if not users or not body:
             return "Usage: `/dispatch broadcast @a @b @team <message>` — people or usergroups first, then the text."
+        refusal = _over_cap(service, user_id, len(users))
+        if refusal:
+            return refusal
         message = broadcast_message(user_id, user_name, users, body, request_id)
         return _accepted(service, message, user_id, f"{len(users)} people get a DM with an Acknowledge button")
     if sub == "page":
@@ -166,12 +201,11 @@ def run_command(
             return "Usage: `/dispatch page <title>` — the title of the PagerDuty incident."
         return _accepted(service, page_message(user_id, user_name, title, request_id), user_id, "paging PagerDuty")
     if sub == "json":
-        if not service.is_admin(user_id):
-            return "Only Switchboard admins may send raw messages with `/dispatch json`. Nothing was sent."
-        raw = text.strip()[len(words[0]) :].strip()
+        raw = _plain_json(text.strip()[len(words[0]) :].strip())
         if not raw:
             return "Usage: `/dispatch json {…}` — a MESSAGE-SPEC message as JSON."
-        return _accepted(service, _plain_json(raw), user_id, "routing the message")
+        refusal = _over_cap(service, user_id, service.recipient_count(raw))
+        return refusal or _accepted(service, raw, user_id, "routing the message")
     return f"I don't know `{escape(sub)}`.\n{HELP}"
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.dispatch.message_spec import Defaults
-from bot.settings import Setting, Settings, SettingsError, parse_text
+from bot.dispatch.rules import EVERYONE
+from bot.settings import Setting, Settings, SettingsError, parse_bool, parse_text
 
 # GitHub allows 80 content-creating requests a minute and 500 an hour: stay well below both by default.
 DEFAULT_CREATES_PER_MINUTE = 40
@@ -18,6 +21,8 @@ _PD_ID = re.compile(r"[A-Z0-9]{2,20}")
 _ALLOWED = re.compile(r"[UWS][A-Z0-9]{2,}")
 _PORT = re.compile(r"\d+")
 CAPABILITY = "dispatch"
+MIN_TOKEN_LENGTH = 32  # a bearer token that short can be guessed or brute-forced over a network
+DEFAULT_BROADCAST_MAX = 200
 
 
 def parse_minutes(name: str, value: str) -> float:
@@ -39,13 +44,32 @@ def parse_count(name: str, value: str) -> int:
 
 
 def parse_allowed(name: str, value: str) -> tuple[str, ...]:
-    """Comma-separated Slack user (U…, W…) and usergroup (S…) IDs."""
+    """Comma-separated Slack user (U…, W…) and usergroup (S…) IDs, or `*` for everyone."""
     allowed = tuple(item.strip() for item in value.split(",") if item.strip())
     for item in allowed:
-        if not _ALLOWED.fullmatch(item):
-            expected = "comma-separated Slack user IDs (U…) and usergroup IDs (S…)"
+        if item != EVERYONE and not _ALLOWED.fullmatch(item):
+            expected = "comma-separated Slack user IDs (U…) and usergroup IDs (S…), or * for everyone"
             raise SettingsError(f"{name} must be {expected}, got {item!r}")
     return allowed
+
+
+def parse_token(name: str, value: str) -> str:
+    """A bearer token long enough not to be guessed; the error never shows the value (it is a secret)."""
+    token = value.strip()
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise SettingsError(
+            f"{name} must be at least {MIN_TOKEN_LENGTH} characters long (it has {len(token)}); generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return token
+
+
+def parse_pem_file(name: str, value: str) -> str:
+    """The path of a PEM file this process can read."""
+    path = Path(value.strip()).expanduser()
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise SettingsError(f"{name} must be the path of a readable PEM file, got {value.strip()!r}")
+    return str(path)
 
 
 def parse_intake_port(name: str, value: str) -> int:
@@ -110,7 +134,24 @@ ALLOWED_USERS = Setting(
     "DISPATCH_ALLOWED_USERS",
     "",
     parse_allowed,
-    "Slack user IDs and usergroup IDs (`S…`) allowed to use `/dispatch` (empty: everyone); admins always may",
+    "Slack user IDs and usergroup IDs (`S…`) who may `/dispatch page`, `broadcast` and `json` besides the admins "
+    "(`*`: everyone); when set, also the only ones who may use the rest of `/dispatch`",
+    capability=CAPABILITY,
+)
+BROADCAST_MAX = Setting(
+    "DISPATCH_BROADCAST_MAX",
+    str(DEFAULT_BROADCAST_MAX),
+    parse_count,
+    "Most people one `/dispatch` broadcast (or `json` message) may reach, usergroups expanded, unless an admin "
+    "sends it",
+    capability=CAPABILITY,
+)
+ALLOW_MENTIONS = Setting(
+    "DISPATCH_ALLOW_MENTIONS",
+    "false",
+    parse_bool,
+    "Let producer text mention users and usergroups (`<@U…>`, `<!subteam^…>`); `<!channel>`, `<!here>` and "
+    "`<!everyone>` never work",
     capability=CAPABILITY,
 )
 HTTP_PORT = Setting(
@@ -122,9 +163,23 @@ HTTP_HOST = Setting(
 TOKEN = Setting(
     "DISPATCH_TOKEN",
     None,
-    parse_text,
-    "Bearer token the HTTP intake requires (required when DISPATCH_HTTP_PORT is set)",
+    parse_token,
+    "Bearer token the HTTP intake requires (required when DISPATCH_HTTP_PORT is set; at least 32 characters)",
     secret=True,
+    capability=CAPABILITY,
+)
+TLS_CERT = Setting(
+    "DISPATCH_HTTP_TLS_CERT",
+    None,
+    parse_pem_file,
+    "PEM certificate chain: the HTTP intake speaks HTTPS (set with DISPATCH_HTTP_TLS_KEY)",
+    capability=CAPABILITY,
+)
+TLS_KEY = Setting(
+    "DISPATCH_HTTP_TLS_KEY",
+    None,
+    parse_pem_file,
+    "PEM private key of DISPATCH_HTTP_TLS_CERT",
     capability=CAPABILITY,
 )
 CREATES_PER_MINUTE = Setting(
@@ -148,9 +203,13 @@ SETTINGS: tuple[Setting, ...] = (
     GITHUB_DEFAULT_USER,
     CONFIRM_TIMEOUT_MINUTES,
     ALLOWED_USERS,
+    BROADCAST_MAX,
+    ALLOW_MENTIONS,
     HTTP_PORT,
     HTTP_HOST,
     TOKEN,
+    TLS_CERT,
+    TLS_KEY,
     CREATES_PER_MINUTE,
     CREATES_PER_HOUR,
 )
@@ -163,10 +222,14 @@ class DispatchConfig:
     default_channel: str | None  # where alerts for users without a Slack ID, and delivery errors, go
     pagerduty_service: str | None  # used when the message names no PagerDuty service
     confirm_timeout_seconds: float
-    allowed: tuple[str, ...]  # Slack user and usergroup IDs allowed to use /dispatch; empty = everybody
+    allowed: tuple[str, ...]  # Slack user and usergroup IDs who may page and broadcast ("*": everybody)
+    broadcast_max: int  # most recipients of one Slack-made message, unless an admin sends it
+    allow_mentions: bool  # producer text may mention users and usergroups
     http_port: int | None
     http_host: str
     http_token: str | None
+    tls_cert: str | None  # both set: the HTTP intake speaks HTTPS
+    tls_key: str | None
     creates_per_minute: int
     creates_per_hour: int
 
@@ -184,6 +247,11 @@ def load(settings: Settings) -> DispatchConfig:
     token = settings.read(TOKEN)
     if port is not None and not token:
         raise SettingsError("DISPATCH_TOKEN is required when DISPATCH_HTTP_PORT is set (the intake's bearer token)")
+    tls_cert, tls_key = settings.read(TLS_CERT), settings.read(TLS_KEY)
+    if (tls_cert is None) != (tls_key is None):
+        raise SettingsError(
+            "DISPATCH_HTTP_TLS_CERT and DISPATCH_HTTP_TLS_KEY must be set together (the certificate and its key)"
+        )
     return DispatchConfig(
         default_repo=settings.github_repo,
         github_default_user=settings.read(GITHUB_DEFAULT_USER),
@@ -191,9 +259,13 @@ def load(settings: Settings) -> DispatchConfig:
         pagerduty_service=settings.read(PAGERDUTY_SERVICE),
         confirm_timeout_seconds=minutes * 60.0,
         allowed=allowed,
+        broadcast_max=settings.read(BROADCAST_MAX),
+        allow_mentions=settings.read(ALLOW_MENTIONS),
         http_port=port,
         http_host=settings.read(HTTP_HOST),
         http_token=token,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
         creates_per_minute=settings.read(CREATES_PER_MINUTE),
         creates_per_hour=settings.read(CREATES_PER_HOUR),
     )

@@ -42,8 +42,9 @@ class DispatchEffects:
         alerts = AlertStore(store)
         timeout = config.confirm_timeout_seconds
         self.filing = IssueFiling(store, alerts, github, follow_ups, kick)
+        poster = SlackPoster(store, slack, alerts)
         self.delivery = SlackDelivery(
-            store, alerts, SlackPoster(store, slack, alerts), follow_ups, timeout, kick, on_prompt
+            store, alerts, poster, follow_ups, timeout, kick, on_prompt, allow_mentions=config.allow_mentions
         )
         self.escalation = Escalation(store, alerts, pager, follow_ups, timeout, kick)
         self.issue_updates = IssueUpdates(store, alerts, github, follow_ups, kick)

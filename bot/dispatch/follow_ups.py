@@ -11,6 +11,7 @@ from bot.dispatch import slack_messages as ui
 from bot.dispatch.audit_texts import yes_comment
 from bot.dispatch.message_spec import Message
 from bot.outbox import Outbox
+from bot.text import quoted
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,9 @@ class FollowUps:
         source = str(alert["source"])
         destination = to or (source.split(":", 1)[1] if source.startswith("slack:") else self.default_channel)
         if not destination:
-            log.error("dispatch %s: %s (no SLACK_DEFAULT_CHANNEL to report it to)", alert["request_id"], text)
+            log.error(
+                "dispatch %s: %s (no SLACK_DEFAULT_CHANNEL to report it to)", quoted(alert["request_id"]), quoted(text)
+            )
             return
         self.post(db, alert["id"], purpose, destination, ui.error_notice(alert["id"], purpose, text))
 

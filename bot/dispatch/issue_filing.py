@@ -13,6 +13,7 @@ from bot.dispatch.follow_ups import FollowUps
 from bot.dispatch.github_audit import GitHubAudit, GitHubRejected, IssueRef
 from bot.dispatch.message_spec import Message
 from bot.store import Store
+from bot.text import quoted
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class IssueFiling:
         return self._issue_ready(alert, message, ref, key, reused=False)
 
     def _skip(self, alert: dict[str, Any], existing: IssueRef) -> dict[str, Any]:
-        log.info("dispatch %s: issue %d already exists", alert["request_id"], existing.number)
+        log.info("dispatch %s: issue %d already exists", quoted(alert["request_id"]), existing.number)
         with self.store.write() as db:
             outcome = f"issue {existing.number} already exists"
             set_alert(db, alert["id"], state=rules.SKIPPED, outcome=outcome, issue_number=existing.number)

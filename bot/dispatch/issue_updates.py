@@ -15,6 +15,7 @@ from bot.dispatch.audit_texts import acknowledgements_comment
 from bot.dispatch.follow_ups import FollowUps
 from bot.dispatch.github_audit import GitHubAudit, GitHubRejected
 from bot.store import Store
+from bot.text import quoted
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,9 @@ class IssueUpdates:
             try:
                 self.github.comment(repo, number, batch["body"])
             except GitHubRejected as error:
-                log.warning("dispatch %s: could not comment acknowledgements: %s", alert["request_id"], error)
+                log.warning(
+                    "dispatch %s: could not comment acknowledgements: %s", quoted(alert["request_id"]), quoted(error)
+                )
         with self.store.write() as db:
             marks = ",".join("?" for _ in batch["ids"])
             db.conn.execute(f"UPDATE dispatch_recipients SET ack_commented = 1 WHERE id IN ({marks})", batch["ids"])

@@ -15,6 +15,7 @@ from bot.clients.common import retry_after_seconds
 from bot.clients.pagerduty import RestClient, build_rest_client
 from bot.outbox import RetryLater
 from bot.settings import Settings
+from bot.text import quoted
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class Pager:
             return Incident(created.get("id"), created.get("html_url"))
         text = _error_text(response)
         if response.status_code == 400 and "dedup key" in text.lower():
-            log.info("PagerDuty already has an open incident with key %r on %s", incident_key, service_id)
+            log.info("PagerDuty already has an open incident with key %s on %s", quoted(incident_key), service_id)
             return self._existing(service_id, incident_key)
         if response.status_code == 429:
             raise RetryLater(f"PagerDuty rate limit: {text}", retry_after_seconds(response.headers, 2.0))
@@ -91,7 +92,7 @@ class Pager:
             response = self.client.get("/incidents", params=params)
             found = (response.json().get("incidents") or []) if response.status_code == 200 else []
         except Exception as error:  # the link is a nicety; the escalation stands without it
-            log.warning("could not look up the existing PagerDuty incident %r: %s", incident_key, error)
+            log.warning("could not look up the existing PagerDuty incident %s: %s", quoted(incident_key), quoted(error))
             found = []
         first = found[0] if found else {}
         return Incident(first.get("id"), first.get("html_url"), already=True)

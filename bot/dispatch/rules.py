@@ -1,5 +1,6 @@
-"""Dispatch's pure decisions: an alert's states and steps, what follows an answer or a timeout, who may answer or
-use `/dispatch`, and how an alert ends once its messages are out. No I/O: lookups that need Slack are passed in."""
+"""Dispatch's pure decisions: an alert's states and steps, what follows an answer or a timeout, who may answer,
+use `/dispatch` or see an alert, how an alert ends once its messages are out, and when the HTTP intake turns an
+address away. No I/O: lookups that need Slack are passed in."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ FINAL_STATES = (CLOSED, ESCALATED, NOTIFIED, FILED, SKIPPED, FAILED)
 # Answers to a self-service prompt, as stored on the alert row.
 YES, NO, NO_RESPONSE = "yes", "no", "no response"
 HIGH_PRIORITY = "high"  # why a high-priority alert pages: no answer involved
+EVERYONE = "*"  # in DISPATCH_ALLOWED_USERS: every member may page and broadcast, said explicitly
 
 # The outbox kinds of an alert's steps.
 ISSUE_STEP = "dispatch.issue"
@@ -119,17 +121,54 @@ def may_answer(user_id: str, addressee: str | None, is_admin: Callable[[str], bo
     return user_id == addressee or is_admin(user_id)
 
 
+def may_reach(
+    user_id: str,
+    allowed: tuple[str, ...],
+    is_admin: Callable[[str], bool],
+    group_members: Callable[[str], frozenset[str]],
+) -> bool:
+    """`/dispatch page`, `broadcast` and `json` (actions with reach): admins, the users and usergroup members in
+    DISPATCH_ALLOWED_USERS, everybody only with `*`; nobody else, also when the list is empty. The lookups run only
+    when the cheaper checks did not decide."""
+    if EVERYONE in allowed or user_id in allowed or is_admin(user_id):
+        return True
+    return any(user_id in group_members(group) for group in allowed if group.startswith("S"))
+
+
 def may_use(
     user_id: str,
     allowed: tuple[str, ...],
     is_admin: Callable[[str], bool],
     group_members: Callable[[str], frozenset[str]],
 ) -> bool:
-    """`/dispatch`: everybody when DISPATCH_ALLOWED_USERS is empty, else its users and the members of its
-    usergroups; admins always may. The lookups run only when the cheaper checks did not decide."""
-    if not allowed or user_id in allowed or is_admin(user_id):
-        return True
-    return any(user_id in group_members(group) for group in allowed if group.startswith("S"))
+    """The rest of `/dispatch` (confirm, status): everybody when DISPATCH_ALLOWED_USERS is empty, else whoever
+    may page and broadcast."""
+    return not allowed or may_reach(user_id, allowed, is_admin, group_members)
+
+
+def over_broadcast_cap(recipients: int, cap: int, is_admin: Callable[[str], bool], user_id: str) -> bool:
+    """A Slack-made message for more than DISPATCH_BROADCAST_MAX people is refused, unless an admin sends it."""
+    return recipients > cap and not is_admin(user_id)
+
+
+def may_see(user_id: str, source: str, recipients: Sequence[str | None], is_admin: Callable[[str], bool]) -> bool:
+    """`/dispatch status` shows an alert to whoever sent it from Slack, its recipients and admins."""
+    return source == f"slack:{user_id}" or user_id in recipients or is_admin(user_id)
+
+
+def mentions_allowed(source: str, allow_mentions: bool) -> bool:
+    """Whether an alert's text may mention users and usergroups in Slack: with DISPATCH_ALLOW_MENTIONS, and always
+    for alerts written in Slack by a member (who could mention those people there anyway)."""
+    return allow_mentions or source.startswith("slack:")
+
+
+def intake_lockout(failures: Sequence[float], now: float, allowed: int, window: float) -> float:
+    """Seconds an address must wait after wrong tokens: once `allowed` of its failures fall within the last
+    `window` seconds, until the oldest of those ages out; 0 otherwise."""
+    recent = sorted(at for at in failures if at > now - window)
+    if len(recent) < allowed:
+        return 0.0
+    return recent[-allowed] + window - now
 
 
 def page_outcome(reason: str, already_open: bool) -> str:

@@ -76,6 +76,12 @@ def _alerts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _people_index(db: sqlite_utils.Database) -> None:
+    # `/dispatch status` lists only the alerts a person sent from Slack or was sent.
+    db.execute("CREATE INDEX dispatch_alerts_by_source ON dispatch_alerts (source, id)")
+    db.execute("CREATE INDEX dispatch_recipients_by_person ON dispatch_recipients (slack_id, alert_id)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(30, "dispatch: alerts, recipients, history, attempts, rejects", _alerts),
     Migration(
@@ -85,4 +91,5 @@ MIGRATIONS: tuple[Migration, ...] = (
             jobs={"dispatch-timeouts": "dispatch.timeouts"}, state_prefixes={"dispatch:channel:": "dispatch.channel."}
         ),
     ),
+    Migration(32, "dispatch: alerts found by who sent or got them", _people_index),
 )

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.capability import CapabilityService, Foundation, Job
-from bot.clients.slack import SlackApiError, slack_error
 from bot.dispatch import rules
 from bot.dispatch import slack_messages as ui
 from bot.dispatch.alerts import Accepted, AlertStore, accept, reject
@@ -24,15 +23,16 @@ from bot.dispatch.effects import DispatchEffects
 from bot.dispatch.follow_ups import FollowUps
 from bot.dispatch.github_audit import CreationPacer, GitHubAudit
 from bot.dispatch.intake_http import IntakeServer
-from bot.dispatch.message_spec import InvalidMessage, Message, parse_message
+from bot.dispatch.message_spec import SLACK_TYPES, InvalidMessage, Message, parse_message
 from bot.dispatch.paging import Pager
+from bot.dispatch.slack_people import SlackPeople
 from bot.dispatch.timeouts import Timeouts
 from bot.outbox import OUTBOX_JOB, Handler
+from bot.text import escape, quoted
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_JOB = "dispatch.timeouts"
-USERGROUP_CACHE_SECONDS = 300.0
 
 
 class DispatchService(CapabilityService):
@@ -49,11 +49,18 @@ class DispatchService(CapabilityService):
             foundation.store, foundation.slack, self.github, self.pager, follow_ups, config, self._kick, self._wake_at
         )
         self.answers = Answers(foundation.store, self.alerts, follow_ups, foundation.is_admin, self._run_outbox)
-        self.timeouts = Timeouts(foundation.store, self.alerts, follow_ups, self._run_outbox)
-        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        self.timeouts = Timeouts(foundation.store, self.alerts, follow_ups, self._run_outbox, config.allow_mentions)
+        self.people = SlackPeople(foundation.slack)
         self.intake: IntakeServer | None = None
         if config.http_port is not None and config.http_token:
-            self.intake = IntakeServer(config.http_host, config.http_port, config.http_token, self.submit_http)
+            self.intake = IntakeServer(
+                config.http_host,
+                config.http_port,
+                config.http_token,
+                self.submit_http,
+                tls_cert=config.tls_cert,
+                tls_key=config.tls_key,
+            )
 
     # --- the foundation's side --------------------------------------------------------------------
     def jobs(self) -> tuple[Job, ...]:
@@ -100,16 +107,17 @@ class DispatchService(CapabilityService):
         except InvalidMessage as invalid:
             text = json.dumps(raw) if isinstance(raw, Mapping) else raw
             reject(self.store, source, text, invalid.errors)
-            log.warning("dispatch: rejected a message from %s: %s", source, "; ".join(invalid.errors))
+            log.warning("dispatch: rejected a message from %s: %s", source, quoted("; ".join(invalid.errors)))
             raise
+        request_id = quoted(message.request_id)
         for warning in message.warnings:
-            log.warning("dispatch %s: %s", message.request_id, warning)
+            log.warning("dispatch %s: %s", request_id, quoted(warning))
         accepted = accept(self.store, self.foundation.outbox, message, source, self.config.default_channel)
         if accepted.new:
-            log.info("dispatch %s: %s accepted from %s", message.request_id, message.type, source)
+            log.info("dispatch %s: %s accepted from %s", request_id, message.type, source)
             self._run_outbox()
         else:
-            log.info("dispatch %s: already received; not routed again", message.request_id)
+            log.info("dispatch %s: already received; not routed again", request_id)
         return accepted, message
 
     def submit_http(self, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -125,36 +133,52 @@ class DispatchService(CapabilityService):
         return 202, answer
 
     # --- /dispatch helpers ------------------------------------------------------------------------
-    def status(self, request_id: str | None) -> str:
+    def status(self, user_id: str, request_id: str | None) -> str:
+        """An alert, or the latest ten, as far as this user may see them: their own, those sent to them, or (for
+        admins) all."""
         if not request_id:
-            recent = self.alerts.recent(10)
+            admin = self.foundation.is_admin(user_id)
+            recent = self.alerts.recent(10) if admin else self.alerts.recent_involving(user_id, 10)
             if not recent:
-                return "No dispatch alerts yet. `/dispatch help` shows how to send one."
+                if admin:
+                    return "No dispatch alerts yet. `/dispatch help` shows how to send one."
+                return "No dispatch alerts sent by or to you yet. `/dispatch help` shows how to send one."
             return "*Latest dispatch alerts*\n" + "\n".join(f"• {ui.summary_line(a)}" for a in recent)
         alert = self.alerts.by_request_id(request_id)
-        if alert is None:
-            return f"No dispatch alert has requestId `{request_id}`. `/dispatch status` lists the latest ones."
-        return ui.status_text(alert, self.alerts.recipients(alert["id"]), self.alerts.history(alert["id"]))
+        recipients = self.alerts.recipients(alert["id"]) if alert else []
+        visible = alert is not None and rules.may_see(
+            user_id, str(alert["source"]), [r["slack_id"] for r in recipients], self.foundation.is_admin
+        )
+        if alert is None or not visible:
+            # The same answer whether the alert does not exist or is someone else's: its existence is not told.
+            return f"No dispatch alert has requestId `{escape(request_id)}`. `/dispatch status` lists the latest ones."
+        return ui.status_text(alert, recipients, self.alerts.history(alert["id"]))
 
     def may_use(self, user_id: str) -> bool:
-        """DISPATCH_ALLOWED_USERS (users and usergroups) when set; admins always may."""
+        """confirm and status: everybody, or DISPATCH_ALLOWED_USERS (users and usergroups) when set; admins always."""
         return rules.may_use(user_id, self.config.allowed, self.foundation.is_admin, self.group_members)
+
+    def may_reach(self, user_id: str) -> bool:
+        """page, broadcast and json: admins and DISPATCH_ALLOWED_USERS (`*`: everybody)."""
+        return rules.may_reach(user_id, self.config.allowed, self.foundation.is_admin, self.group_members)
+
+    def over_broadcast_cap(self, user_id: str, recipients: int) -> bool:
+        return rules.over_broadcast_cap(recipients, self.config.broadcast_max, self.foundation.is_admin, user_id)
+
+    def recipient_count(self, raw: str) -> int:
+        """How many people a raw message would message (0 when it is invalid: submitting it reports why)."""
+        try:
+            message = parse_message(raw, self.config.message_defaults)
+        except InvalidMessage:
+            return 0
+        return len(message.recipients) if message.type in SLACK_TYPES else 0
 
     def is_admin(self, user_id: str) -> bool:
         return self.foundation.is_admin(user_id)
 
     def group_members(self, group_id: str) -> frozenset[str]:
         """A usergroup's members, read from Slack at most every few minutes."""
-        cached = self._groups.get(group_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        try:
-            users = frozenset(self.foundation.slack.usergroups_users_list(usergroup=group_id).get("users") or [])
-        except SlackApiError as error:
-            log.warning("dispatch: could not read usergroup %s: %s", group_id, slack_error(error))
-            return frozenset()
-        self._groups[group_id] = (time.monotonic() + USERGROUP_CACHE_SECONDS, users)
-        return users
+        return self.people.group_members(group_id)
 
 
 def create(foundation: Foundation) -> DispatchService:

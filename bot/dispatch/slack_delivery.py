@@ -29,6 +29,7 @@ class SlackDelivery:
         confirm_timeout_seconds: float,
         kick: Callable[[], None],
         on_prompt: Callable[[float, float], None],
+        allow_mentions: bool = False,
     ):
         self.store = store
         self.alerts = alerts
@@ -37,6 +38,10 @@ class SlackDelivery:
         self.confirm_timeout_seconds = confirm_timeout_seconds
         self.kick = kick  # run the outbox again soon: follow-up steps should not wait for its next tick
         self.on_prompt = on_prompt  # (remind_at, escalate_at): wake the timeout job at those moments
+        self.allow_mentions = allow_mentions  # DISPATCH_ALLOW_MENTIONS
+
+    def _mentions(self, alert: dict[str, Any]) -> bool:
+        return rules.mentions_allowed(str(alert["source"]), self.allow_mentions)
 
     def _load(self, alert_id: int) -> tuple[dict[str, Any], Message] | None:
         alert = self.alerts.alert(alert_id)
@@ -66,7 +71,9 @@ class SlackDelivery:
             return self._delivery_failed(alert, recipient, "no Slack ID and no SLACK_DEFAULT_CHANNEL")
         issue = ui.issue_link(alert["repo"], alert["issue_number"], alert["issue_url"])
         interactive = recipient["slack_id"] is not None
-        text, blocks = ui.alert_message(alert["id"], recipient["id"], message, issue, interactive=interactive)
+        text, blocks = ui.alert_message(
+            alert["id"], recipient["id"], message, issue, interactive=interactive, allow_mentions=self._mentions(alert)
+        )
         key = f"dispatch:{alert['id']}:message:{recipient['id']}"
         try:
             channel, ts = self.poster.post(key, recipient["destination"], text, blocks)
@@ -126,7 +133,7 @@ class SlackDelivery:
         alert, message = self._load(recipient["alert_id"]) or ({}, None)
         if message is None or alert["state"] != rules.NOTIFYING:
             return None
-        text, blocks = ui.prompt_message(alert["id"], recipient["id"], message)
+        text, blocks = ui.prompt_message(alert["id"], recipient["id"], message, allow_mentions=self._mentions(alert))
         key = f"dispatch:{alert['id']}:prompt"
         try:
             channel, ts = self.poster.post(key, recipient["channel"] or recipient["destination"], text, blocks)
@@ -162,6 +169,7 @@ class SlackDelivery:
             float(alert["answered_at"]),
             alert["issue_url"],
             self.confirm_timeout_seconds / 60,
+            allow_mentions=self._mentions(alert),
         )
         self.poster.update(recipient["channel"], recipient["prompt_ts"], text, blocks, attachments)
 
@@ -174,5 +182,7 @@ class SlackDelivery:
         who, at = recipient["acknowledged_by"], recipient["acknowledged_at"]
         line = f":white_check_mark: Acknowledged by <@{who}> {ui.when(at)}"
         issue = ui.issue_link(alert["repo"], alert["issue_number"], alert["issue_url"])
-        text, blocks = ui.alert_message(alert["id"], recipient["id"], message, issue, acknowledged=line)
+        text, blocks = ui.alert_message(
+            alert["id"], recipient["id"], message, issue, acknowledged=line, allow_mentions=self._mentions(alert)
+        )
         self.poster.update(recipient["channel"], recipient["message_ts"], text, blocks)

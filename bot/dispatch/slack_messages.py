@@ -1,31 +1,28 @@
 """What Dispatch shows in Slack, as pure functions: alert DMs, Yes/No prompts, outcomes, notes and status text.
 
+Text from a message (written by a producer outside Slack) keeps its mrkdwn but goes through `producer_text`: its
+links show their real target when the label says something else, `<!channel>`, `<!here>` and `<!everyone>` never
+ping, and user and usergroup mentions work only when `allow_mentions` (see rules.mentions_allowed). Everything
+else shown from an alert (titles, IDs, errors) is escaped.
+
 Every message carries a `block_id` marker unique to (alert, purpose, recipient), so a retry after an interrupted
 post can recognise the message that did arrive instead of posting it twice.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
 from bot.dispatch.message_spec import BROADCAST, NAG, Message
-from bot.text import escape, mention
+from bot.text import escape, mention, producer_text
 
 YES, NO, ACK = "dispatch_yes", "dispatch_no", "dispatch_ack"
 ACTION_IDS = (YES, NO, ACK)
 GREEN, RED = "#008E00", "#CC0000"  # the original's colours for "acknowledged" and "escalated"
 SECTION_LIMIT = 3000
 
-_SPECIAL_MENTION = re.compile(r"<!(channel|here|everyone)(\|[^>]*)?>")
-
 Blocks = list[dict[str, Any]]
-
-
-def defuse(text: str) -> str:
-    """Producer text is kept as Slack markup (links, formatting) but cannot ping a whole channel."""
-    return _SPECIAL_MENTION.sub(lambda m: f"@\u2060{m.group(1)}", text)
 
 
 def utc(ts: float) -> str:
@@ -84,18 +81,20 @@ def alert_message(
     issue: str | None,
     acknowledged: str | None = None,
     interactive: bool = True,
+    *,
+    allow_mentions: bool = False,
 ) -> tuple[str, Blocks]:
     """Message 1: the alert text, the issue link (not for broadcast, as the original), and for broadcast (or a
     nag with a prompt) an Acknowledge button — replaced by `acknowledged` once someone acknowledged. A message
     for the default channel (a user without Slack ID) is not `interactive`: nobody there is asked."""
-    text = defuse(message.slack_message)
+    text = producer_text(message.slack_message, allow_mentions=allow_mentions)
     blocks = sections(text, marker(alert_id, "message", recipient_id))
     if issue and message.type != BROADCAST:
         blocks.append(_context(f"GitHub issue: {issue}"))
     wants_ack = interactive and (message.type == BROADCAST or (message.type == NAG and message.prompt))
     if wants_ack:
         if message.prompt:
-            blocks.append(_section(defuse(message.prompt)))
+            blocks.append(_section(producer_text(message.prompt, allow_mentions=allow_mentions)))
         if acknowledged:
             blocks.append(_context(acknowledged))
         else:
@@ -104,9 +103,11 @@ def alert_message(
     return text, blocks
 
 
-def prompt_message(alert_id: int, recipient_id: int, message: Message) -> tuple[str, Blocks]:
+def prompt_message(
+    alert_id: int, recipient_id: int, message: Message, *, allow_mentions: bool = False
+) -> tuple[str, Blocks]:
     """Message 2 (self-service): the prompt with Yes (primary) and No (danger) buttons."""
-    prompt = defuse(message.prompt or "")
+    prompt = producer_text(message.prompt or "", allow_mentions=allow_mentions)
     actions = {
         "type": "actions",
         "block_id": f"dispatch-answer-{alert_id}",
@@ -127,16 +128,20 @@ def answered_prompt(
     at: float,
     issue_url: str | None,
     timeout_minutes: float,
+    *,
+    allow_mentions: bool = False,
 ) -> tuple[str, Blocks, list[dict[str, Any]]]:
     """The prompt after the answer: buttons gone, who answered and when, and the yes/no response."""
-    prompt = defuse(message.prompt or "")
+    prompt = producer_text(message.prompt or "", allow_mentions=allow_mentions)
+    yes_response = message.yes_response and producer_text(message.yes_response, allow_mentions=allow_mentions)
+    no_response = message.no_response and producer_text(message.no_response, allow_mentions=allow_mentions)
     if answer == "yes":
         line = f":white_check_mark: *{escape(message.yes_label)}* — answered by {mention(by or '')} {when(at)}"
-        response = message.yes_response or (f"Thanks, closed {issue_url}" if issue_url else "Thanks, noted.")
+        response = yes_response or (f"Thanks, closed {issue_url}" if issue_url else "Thanks, noted.")
         color, footer = GREEN, "Dispatch alert acknowledged"
     elif answer == "no":
         line = f":rotating_light: *{escape(message.no_label)}* — answered by {mention(by or '')} {when(at)}"
-        response = message.no_response or "Thanks, this alert has been escalated to PagerDuty."
+        response = no_response or "Thanks, this alert has been escalated to PagerDuty."
         color, footer = RED, "Dispatch alert escalated"
     else:
         line = f":alarm_clock: No answer within {timeout_minutes:g} minutes — escalated {when(at)}"
@@ -144,7 +149,7 @@ def answered_prompt(
         color, footer = RED, "Dispatch alert escalated"
     attachment = {
         "color": color,
-        "text": defuse(response),
+        "text": response,
         "footer": footer,
         "ts": int(at),
         "fallback": f"Could not load Slack response, {message.request_id}: {answer}",
@@ -155,9 +160,12 @@ def answered_prompt(
     return f"{prompt} — {summary}", blocks, [attachment]
 
 
-def reminder(alert_id: int, recipient_id: int, message: Message, escalate_at: float) -> tuple[str, Blocks]:
+def reminder(
+    alert_id: int, recipient_id: int, message: Message, escalate_at: float, *, allow_mentions: bool = False
+) -> tuple[str, Blocks]:
+    asked = producer_text(message.prompt or message.slack_message, allow_mentions=allow_mentions)
     text = (
-        f":alarm_clock: Reminder: {defuse(message.prompt or message.slack_message)} — please answer with the buttons "
+        f":alarm_clock: Reminder: {asked} — please answer with the buttons "
         f"above. Without an answer by {when(escalate_at)} this alert is escalated to PagerDuty."
     )
     return text, [_section(text, marker(alert_id, "reminder", recipient_id))]

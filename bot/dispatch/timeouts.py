@@ -14,16 +14,25 @@ from bot.dispatch import slack_messages as ui
 from bot.dispatch.alerts import AlertStore, record
 from bot.dispatch.follow_ups import FollowUps
 from bot.store import Store
+from bot.text import quoted
 
 log = logging.getLogger(__name__)
 
 
 class Timeouts:
-    def __init__(self, store: Store, alerts: AlertStore, follow_ups: FollowUps, on_enqueue: Callable[[], None]):
+    def __init__(
+        self,
+        store: Store,
+        alerts: AlertStore,
+        follow_ups: FollowUps,
+        on_enqueue: Callable[[], None],
+        allow_mentions: bool = False,
+    ):
         self.store = store
         self.alerts = alerts
         self.follow_ups = follow_ups
         self.on_enqueue = on_enqueue
+        self.allow_mentions = allow_mentions  # DISPATCH_ALLOW_MENTIONS
 
     def check(self, now: float | None = None) -> None:
         """Remind or escalate every awaiting alert whose moment has come (the `dispatch.timeouts` job)."""
@@ -58,7 +67,7 @@ class Timeouts:
             fresh = self.alerts.alert(alert["id"]) or alert
             name = recipient["slack_handle"] or recipient["slack_id"]
             self.follow_ups.answer(db, fresh, recipient, rules.NO_RESPONSE, name)
-            log.info("dispatch %s: no answer in time; escalating", alert["request_id"])
+            log.info("dispatch %s: no answer in time; escalating", quoted(alert["request_id"]))
         return bool(changed)
 
     def _remind(self, db: Any, alert: dict[str, Any], recipient: dict[str, Any], now: float) -> bool:
@@ -67,7 +76,11 @@ class Timeouts:
             [now, alert["id"], rules.AWAITING],
         ).rowcount
         if changed:
-            content = ui.reminder(alert["id"], recipient["id"], self.alerts.message(alert), float(alert["escalate_at"]))
+            mentions = rules.mentions_allowed(str(alert["source"]), self.allow_mentions)
+            message = self.alerts.message(alert)
+            content = ui.reminder(
+                alert["id"], recipient["id"], message, float(alert["escalate_at"]), allow_mentions=mentions
+            )
             self.follow_ups.post(db, alert["id"], "reminder", recipient["channel"], content)
             record(db, alert["id"], "reminder sent", actor=recipient["slack_id"], now=now)
         return bool(changed)

@@ -6,7 +6,7 @@ import pytest
 
 from bot.clients.github import GithubException
 from bot.dispatch import slack_messages as ui
-from bot.dispatch.commands import _take_mentions, _title, confirm_message
+from bot.dispatch.commands import _title, confirm_message, take_recipients
 from bot.dispatch.config import load
 from bot.dispatch.github_audit import CreationPacer, GitHubRejected, _next_link, classify
 from bot.dispatch.message_spec import Defaults, parse_message
@@ -16,6 +16,7 @@ from bot.store import Store
 from bot.wiring import MIGRATIONS
 
 BASE = {"GITHUB_TOKEN": "t", "GITHUB_REPO": "acme/alerts"}
+TOKEN = "x" * 32
 
 
 def config(**env: str):
@@ -28,6 +29,7 @@ def config(**env: str):
 def test_config_defaults():
     cfg = config()
     assert cfg.confirm_timeout_seconds == 1800 and cfg.allowed == () and cfg.http_port is None
+    assert (cfg.broadcast_max, cfg.allow_mentions, cfg.tls_cert, cfg.tls_key) == (200, False, None, None)
     assert cfg.http_host == "127.0.0.1" and (cfg.creates_per_minute, cfg.creates_per_hour) == (40, 450)
     assert (cfg.github_default_user, cfg.default_channel, cfg.pagerduty_service) == (None, None, None)
 
@@ -41,7 +43,9 @@ def test_config_reads_every_setting():
         DISPATCH_ALLOWED_USERS="U0BOB, S0TEAM",
         DISPATCH_HTTP_PORT="8089",
         DISPATCH_HTTP_HOST="0.0.0.0",
-        DISPATCH_TOKEN="x",
+        DISPATCH_TOKEN=TOKEN,
+        DISPATCH_BROADCAST_MAX="50",
+        DISPATCH_ALLOW_MENTIONS="true",
     )
     assert (cfg.github_default_user, cfg.default_channel, cfg.pagerduty_service) == (
         "acme/security",
@@ -49,7 +53,8 @@ def test_config_reads_every_setting():
         "PABC123",
     )
     assert cfg.confirm_timeout_seconds == 30 and cfg.allowed == ("U0BOB", "S0TEAM")
-    assert (cfg.http_host, cfg.http_port, cfg.http_token) == ("0.0.0.0", 8089, "x")
+    assert (cfg.http_host, cfg.http_port, cfg.http_token) == ("0.0.0.0", 8089, TOKEN)
+    assert (cfg.broadcast_max, cfg.allow_mentions) == (50, True)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +63,7 @@ def test_config_reads_every_setting():
         ({"DISPATCH_CONFIRM_TIMEOUT_MINUTES": "0"}, "DISPATCH_CONFIRM_TIMEOUT_MINUTES must be a positive number"),
         ({"DISPATCH_CONFIRM_TIMEOUT_MINUTES": "soon"}, "DISPATCH_CONFIRM_TIMEOUT_MINUTES must be a positive number"),
         ({"DISPATCH_ALLOWED_USERS": "bob"}, "DISPATCH_ALLOWED_USERS must be comma-separated Slack user IDs"),
-        ({"DISPATCH_HTTP_PORT": "99999", "DISPATCH_TOKEN": "x"}, "DISPATCH_HTTP_PORT must be a TCP port"),
+        ({"DISPATCH_HTTP_PORT": "99999", "DISPATCH_TOKEN": TOKEN}, "DISPATCH_HTTP_PORT must be a TCP port"),
         ({"DISPATCH_HTTP_PORT": "8089"}, "DISPATCH_TOKEN is required when DISPATCH_HTTP_PORT is set"),
         ({"SLACK_DEFAULT_CHANNEL": "alerts"}, "SLACK_DEFAULT_CHANNEL must be a channel name starting with #"),
         ({"GITHUB_DEFAULT_USER": "a b"}, "GITHUB_DEFAULT_USER must be a GitHub login"),
@@ -99,7 +104,7 @@ def test_long_messages_become_several_sections_with_one_marker():
 
 def test_prompts_cannot_ping_a_channel_and_carry_only_the_alert_id():
     text, blocks = ui.prompt_message(7, 3, MESSAGE)
-    assert text == "Sure? @\u2060channel"
+    assert text == "Sure? &lt;!channel&gt;"
     assert [(b["action_id"], b["value"], b.get("style")) for b in blocks[1]["elements"]] == [
         ("dispatch_yes", "7", "primary"),
         ("dispatch_no", "7", "danger"),
@@ -133,9 +138,14 @@ def test_notes_use_the_originals_words():
 
 
 def test_leading_mentions_are_taken_until_the_text():
-    words = ["<@U0BOB|bob>", "U0CAROL", "<!subteam^S0SRE|@sre>", "restart", "<@U0DAVE>", "now"]
-    assert _take_mentions(words) == (["U0BOB", "U0CAROL"], ["S0SRE"], "restart <@U0DAVE> now")
-    assert _take_mentions(["<@U0BOB>"]) == (["U0BOB"], [], "")
+    handles = {"carol": ("user", "U0CAROL"), "oncall": ("group", "S0ONCALL")}
+    words = ["<@U0BOB|bob>", "@Carol", "<!subteam^S0SRE|@sre>", "@oncall", "restart", "<@U0DAVE>", "now"]
+    assert take_recipients(words, lambda name: handles.get(name.lower())) == (
+        ["U0BOB", "U0CAROL"],
+        ["S0SRE", "S0ONCALL"],
+        "restart <@U0DAVE> now",
+    )
+    assert take_recipients(["<@U0BOB>"], handles.get) == (["U0BOB"], [], "")
 
 
 def test_slack_made_titles_carry_the_request_id_and_fit_github():
