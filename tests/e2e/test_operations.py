@@ -177,9 +177,23 @@ def test_housekeeping_prunes_what_grows_and_keeps_what_is_still_needed(bot):
         db.conn.execute("INSERT INTO statuspage_suppressed VALUES ('sp0api', 'default/P2', ?)", [recent])
         db.conn.execute("INSERT INTO jira_forwarded_notes VALUES ('default', 'N1', 1, ?)", [old])
         db.conn.execute("INSERT INTO slack_user_cache VALUES ('gone@x.example', NULL, ?)", [now - 1])
+        for alert_id, state, created in [(901, "closed", old), (902, "awaiting_answer", old), (903, "closed", recent)]:
+            db.conn.execute(
+                "INSERT INTO dispatch_alerts (id, request_id, type, requested_type, source, message, title, state, "
+                "created_at, updated_at) VALUES (?, ?, 'broadcast', 'broadcast', 'test', '{}', 't', ?, ?, ?)",
+                [alert_id, f"prune-{alert_id}", state, created, created],
+            )
+            recipient = (
+                "INSERT INTO dispatch_recipients (alert_id, position, destination, state) VALUES (?, 0, 'U', 'sent')"
+            )
+            db.conn.execute(recipient, [alert_id])
+            history = "INSERT INTO dispatch_history (alert_id, at, event) VALUES (?, ?, 'sent')"
+            db.conn.execute(history, [alert_id, created])
     deleted = housekeeping(bot.runtime, now)
     assert deleted["outbox"] == 1 and deleted["statuspage"] == 1 and deleted["jira_sync"] == 1
     assert deleted["slack_user_cache"] == 1
     kept = {row["key"] for row in store.query("SELECT key FROM outbox WHERE key LIKE 'test.prune:%'")}
     assert kept == {"test.prune:recent-done", "test.prune:old-failed", "test.prune:old-pending"}
     assert store.scalar("SELECT pd_incident FROM statuspage_suppressed") == "default/P2"
+    assert deleted["dispatch"] == 3  # the old finished alert, its recipient and its history
+    assert [r["id"] for r in store.query("SELECT id FROM dispatch_alerts WHERE id > 900 ORDER BY id")] == [902, 903]
