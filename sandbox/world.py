@@ -42,15 +42,18 @@ CHANNELS = (
 
 
 class World:
-    def __init__(self, data_dir: Path | None = None):
+    def __init__(self, data_dir: Path | None = None, *, vendor_limits: bool = False):
+        """`vendor_limits` makes Slack, Zendesk and Statuspage answer like the vendors past their rate limits
+        (Slack's per-method tiers, Zendesk's export window and 10 exports a minute, Statuspage's one request a
+        second); off, only Block Kit's limits apply, so tests stay fast."""
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="switchboard-sandbox-"))
         self.ca = LoopbackCA()
-        self.slack = SlackFake(bot_token=BOT_TOKEN, app_token=APP_TOKEN)
+        self.slack = SlackFake(bot_token=BOT_TOKEN, app_token=APP_TOKEN, vendor_limits=vendor_limits)
         self.pagerduty = PagerDutyFake(self.ca, tokens=(PD_TOKEN,))
-        self.zendesk = ZendeskFake(email=ZENDESK_EMAIL, token=ZENDESK_TOKEN)
+        self.zendesk = ZendeskFake(email=ZENDESK_EMAIL, token=ZENDESK_TOKEN, vendor_limits=vendor_limits)
         self.github = GitHubFake(token=GITHUB_TOKEN)
         self.jira = JiraFake(email=JIRA_EMAIL, token=JIRA_TOKEN)
-        self.statuspage = StatuspageFake(api_key=STATUSPAGE_KEY, page_id=STATUSPAGE_PAGE)
+        self.statuspage = StatuspageFake(api_key=STATUSPAGE_KEY, page_id=STATUSPAGE_PAGE, vendor_limits=vendor_limits)
         self.fakes = (self.slack, self.pagerduty, self.zendesk, self.github, self.jira, self.statuspage)
         self.ca_file = self.data_dir / "sandbox-ca.pem"
 

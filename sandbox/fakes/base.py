@@ -1,4 +1,5 @@
-"""What every loopback vendor fake shares: routing, a request log, fault injection and waiting on conditions.
+"""What every loopback vendor fake shares: routing, a request log, fault injection, an adjustable clock, the
+vendors' rate limits (off unless asked for) and waiting on conditions.
 
 A fake is a real HTTP(S) server on 127.0.0.1 (ephemeral port by default) so that the real client
 libraries talk to it over real sockets. Subclasses add routes and keep vendor state under `self.lock`.
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
@@ -184,6 +187,7 @@ class FakeService:
         self.faults: list[Fault] = []
         self.latency = 0.0
         self._clock_offset = 0.0
+        self.vendor_limits = False  # the vendor's rate limits; see `enforce_vendor_limits`
         self.observers: list[Callable[[FakeRequest], None]] = []  # told of every answered request (transcripts)
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._server: _Server | None = None
@@ -238,6 +242,14 @@ class FakeService:
         with self.lock:
             self._clock_offset += seconds
         self.notify()
+
+    # --- vendor limits ---------------------------------------------------------------------------
+    def enforce_vendor_limits(self, on: bool = True) -> None:
+        """Answer like the vendor does past its rate limits (off by default so the suite stays fast).
+
+        Subclasses extend this to switch on their own limits; tests opt in and move the clock with `advance`."""
+        with self.lock:
+            self.vendor_limits = on
 
     # --- routing ---------------------------------------------------------------------------------
     def add_route(self, method: str, pattern: str, handler: Handler) -> None:
@@ -386,6 +398,43 @@ class FakeService:
             return found if len(found) >= count else None
 
         return self.wait_for(answered, timeout, f"{count} × {method or '*'} {path}")
+
+
+class SlidingWindowLimit:
+    """Vendor rate limits as sliding windows: at most `limit` accepted requests per `window` seconds for each key.
+
+    Only accepted requests count, as with the vendors' limiters, so a client that waits out the Retry-After gets
+    through. Times come from the fake's clock (`FakeService.now`). Callers hold the fake's lock.
+    """
+
+    def __init__(self) -> None:
+        self._accepted: dict[Hashable, deque[float]] = {}
+
+    def admit(self, key: Hashable, limit: int, window: float, now: float) -> float:
+        """0.0 if the request may go ahead (it is counted), else the seconds until the window lets one more in."""
+        wait = self.wait(key, limit, window, now)
+        if not wait:
+            self._accepted[key].append(now)
+        return wait
+
+    def wait(self, key: Hashable, limit: int, window: float, now: float) -> float:
+        """Like `admit`, without counting the request."""
+        accepted = self._accepted.setdefault(key, deque())
+        while accepted and accepted[0] <= now - window:
+            accepted.popleft()
+        return accepted[0] + window - now if len(accepted) >= limit else 0.0
+
+    def count(self, key: Hashable, window: float, now: float) -> int:
+        """How many requests for `key` were accepted in the last `window` seconds."""
+        return sum(1 for at in self._accepted.get(key, ()) if at > now - window)
+
+    def reset(self) -> None:
+        self._accepted.clear()
+
+
+def retry_after(seconds: float) -> str:
+    """A Retry-After header value: whole seconds, rounded up, at least 1 (as Slack, Zendesk and Statuspage send)."""
+    return str(max(1, math.ceil(seconds - 1e-9)))
 
 
 class FakeError(Exception):

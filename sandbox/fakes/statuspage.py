@@ -5,22 +5,24 @@ Auth is `Authorization: OAuth <key>` (or the legacy `?api_key=`). Bodies are JSO
 `incident[components][<id>]=…`) that the original pagerstatus used; every route also answers with a
 `.json` suffix. Limits: optional per-key pacing (`requests_per_second`) and the 1/min limit on
 unpaginated `GET components`, both answered with 420 (or 429) and `Retry-After`.
+
+With vendor limits on (`vendor_limits=True` or `enforce_vendor_limits()`) each API key gets about one request
+a second, and the answer past it is 429 with Retry-After, as Statuspage announced:
+https://community.atlassian.com/t5/Statuspage-articles/Upcoming-rate-limiting-changes-to-Statuspage-REST-API/ba-p/1455362
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import random
 import re
 import string
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sandbox.fakes.base import FakeError, FakeRequest, FakeResponse, FakeService
+from sandbox.fakes.base import FakeError, FakeRequest, FakeResponse, FakeService, SlidingWindowLimit, retry_after
 
 PAGE = r"/v1/pages/(?P<page_id>[^/.]+)"
 JSON = r"(?:\.json)?"
@@ -32,6 +34,8 @@ IMPACTS = ("none", "maintenance", "minor", "major", "critical")
 COMPONENT_STATUSES = ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage")
 IMPACT_OF_STATUS = {"degraded_performance": "minor", "partial_outage": "major", "major_outage": "critical"}
 UNPAGINATED_WINDOW = 60.0  # seconds between unpaginated GET components calls
+VENDOR_REQUESTS_PER_SECOND = 1.0  # per API key
+VENDOR_LIMIT_STATUS = 429
 
 
 @dataclass
@@ -71,6 +75,7 @@ class StatuspageFake(FakeService):
         limit_status: int = 420,
         page_name: str = "Switchboard Sandbox",
         start_time: float | None = None,
+        vendor_limits: bool = False,
         **server: Any,
     ):
         super().__init__(**server)
@@ -80,7 +85,17 @@ class StatuspageFake(FakeService):
         self.requests_per_second = requests_per_second
         self.limit_status = limit_status  # 420 (legacy) or 429
         self._start_time = start_time
+        self._accepted = SlidingWindowLimit()
         self._init_state()
+        if vendor_limits:
+            self.enforce_vendor_limits()
+
+    def enforce_vendor_limits(self, on: bool = True) -> None:
+        """About one request a second per API key, refused with 429 past it (or no pacing, when off)."""
+        super().enforce_vendor_limits(on)
+        with self.lock:
+            self.requests_per_second = VENDOR_REQUESTS_PER_SECOND if on else None
+            self.limit_status = VENDOR_LIMIT_STATUS if on else 420
 
     def _init_state(self) -> None:
         self._clock_offset = 0.0 if self._start_time is None else self._start_time - time.time()
@@ -88,7 +103,7 @@ class StatuspageFake(FakeService):
         self._random = random.Random(self.page_id)  # stable ids across runs
         self._components: dict[str, dict[str, Any]] = {}
         self._incidents: dict[str, Incident] = {}
-        self._accepted: dict[str, deque[float]] = {}
+        self._accepted.reset()
         self._last_unpaginated: dict[str, float] = {}
 
     # --- routes ----------------------------------------------------------------------------------
@@ -137,19 +152,13 @@ class StatuspageFake(FakeService):
             return None
         window = max(1.0, 1.0 / self.requests_per_second)
         allowed = max(1, int(self.requests_per_second * window))
-        now = self.now()
-        accepted = self._accepted.setdefault(key, deque())
-        while accepted and accepted[0] <= now - window:
-            accepted.popleft()
-        if len(accepted) >= allowed:
-            return self._limited(accepted[0] + window - now)
-        accepted.append(now)
-        return None
+        wait = self._accepted.admit(key, allowed, window, self.now())
+        return self._limited(wait) if wait else None
 
     def _limited(self, wait: float) -> FakeResponse:
-        seconds = max(1, math.ceil(wait))
+        seconds = retry_after(wait)
         body = {"error": f"Rate limit exceeded. Retry after {seconds} seconds."}
-        return FakeResponse(self.limit_status, body, {"Retry-After": str(seconds)})
+        return FakeResponse(self.limit_status, body, {"Retry-After": seconds})
 
     # --- handlers --------------------------------------------------------------------------------
     def _list_components(self, request: FakeRequest, page_id: str) -> Any:

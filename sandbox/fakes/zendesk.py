@@ -3,6 +3,13 @@
 zenpy builds `<scheme>://<netloc>/api/v2/...json` from ZENPY_FORCE_SCHEME / ZENPY_FORCE_NETLOC, so the fake
 sits at the root of its own port. State is kept like Zendesk keeps it: users, groups, tickets with audits
 (the source of the ticket-event export), comments, an Idempotency-Key store and a clock tests can advance.
+
+With vendor limits on (`vendor_limits=True` or `enforce_vendor_limits()`) the incremental exports behave as
+Zendesk documents them: items changed in the minute before the request are left out (so `end_time` is never
+newer than a minute ago), and the export endpoints together take at most 10 requests a minute, answering
+429 with Retry-After past that:
+https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api/
+https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/
 """
 
 from __future__ import annotations
@@ -16,16 +23,17 @@ import itertools
 import json
 import re
 import time
-from collections import deque
 from typing import Any
 from urllib.parse import urlencode
 
-from sandbox.fakes.base import FakeError, FakeRequest, FakeResponse, FakeService, iso
+from sandbox.fakes.base import FakeError, FakeRequest, FakeResponse, FakeService, SlidingWindowLimit, iso, retry_after
 
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 VIA_NAMES = {"web": "Web form", "email": "Mail", "api": "Web service"}  # the string `via` of export events
 IDEMPOTENCY_TTL_SECONDS = 2 * 3600
 ACCOUNT_LIMIT_PER_MINUTE = 700  # Enterprise plan; only reported in headers
+EXPORT_DELAY_SECONDS = 60  # Zendesk leaves out what changed in the last minute
+EXPORT_REQUESTS_PER_MINUTE = 10  # shared by the incremental export endpoints
 NOT_FOUND = {"error": "RecordNotFound", "description": "Not found"}
 
 
@@ -132,6 +140,7 @@ class ZendeskFake(FakeService):
         *,
         export_delay_seconds: float = 0,
         export_rate_limit_per_minute: int | None = None,
+        vendor_limits: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
         ssl_context: Any = None,
@@ -141,8 +150,18 @@ class ZendeskFake(FakeService):
         self.subdomain = subdomain
         self.export_delay_seconds = export_delay_seconds
         self.export_rate_limit_per_minute = export_rate_limit_per_minute
+        self._export_calls = SlidingWindowLimit()
         super().__init__(host, port, ssl_context)
         self.reset()
+        if vendor_limits:
+            self.enforce_vendor_limits()
+
+    def enforce_vendor_limits(self, on: bool = True) -> None:
+        """Hold back the last minute of the exports and allow them 10 requests a minute (or neither, when off)."""
+        super().enforce_vendor_limits(on)
+        with self.lock:
+            self.export_delay_seconds = EXPORT_DELAY_SECONDS if on else 0
+            self.export_rate_limit_per_minute = EXPORT_REQUESTS_PER_MINUTE if on else None
 
     def reset(self) -> None:
         """Forget every object, request, fault and clock offset: a fresh account with only the bot agent."""
@@ -154,7 +173,7 @@ class ZendeskFake(FakeService):
             self._comments: dict[int, list[dict[str, Any]]] = {}
             self._audits: list[dict[str, Any]] = []  # every ticket change, in order: the ticket-event stream
             self._idempotency: dict[str, tuple[str, float, FakeResponse]] = {}
-            self._export_calls: deque[float] = deque()
+            self._export_calls.reset()
             self._ticket_ids = itertools.count(1)
             self._user_ids = itertools.count(self.BOT_AGENT_ID + 1)
             self._event_ids = itertools.count(7_000_000_001)  # comments, audits and events share one id space
@@ -700,21 +719,18 @@ class ZendeskFake(FakeService):
 
     # --- incremental exports ---------------------------------------------------------------------
     def _check_export_limit(self) -> None:
+        """The export endpoints share one budget per minute; past it Zendesk answers 429 with Retry-After."""
         limit = self.export_rate_limit_per_minute
         if limit is None:
             return
-        now = self.now()
-        while self._export_calls and self._export_calls[0] <= now - 60:
-            self._export_calls.popleft()
-        if len(self._export_calls) >= limit:
-            retry_after = max(1, int(self._export_calls[0] + 60 - now + 0.999))
+        wait = self._export_calls.admit("incremental", limit, 60.0, self.now())
+        if wait:
             description = "Number of allowed incremental export API requests per minute exceeded"
             raise FakeError(
                 429,
                 body={"error": "APIRateLimitExceeded", "description": description},
-                headers={"Retry-After": str(retry_after)},
+                headers={"Retry-After": retry_after(wait)},
             )
-        self._export_calls.append(now)
 
     def _export_horizon(self) -> float:
         """Items changed after this moment are not exported yet (Zendesk holds back the last minute)."""

@@ -375,6 +375,19 @@ def test_bolt_slash_command_ack_payload(fake: SlackFake, bolt_app: App) -> None:
     assert fake.wait_for_ephemeral(user="U1")["text"] == "pong"  # Slack shows the ack text to the caller
 
 
+def test_bolt_ack_payload_past_block_kit_limits_is_not_shown(fake: SlackFake, bolt_app: App) -> None:
+    @bolt_app.command("/list")
+    def list_everything(ack) -> None:  # type: ignore[no-untyped-def]
+        ack(text="everything", blocks=[{"type": "divider"}] * 51)
+
+    envelope_id = fake.slash_command("U1", "C1", "/list")
+    fake.wait_for_ack(envelope_id)
+    refusal = fake.wait_for(lambda: fake.refusals(), message="the refused ack")[0]
+    assert (refusal["source"], refusal["error"]) == ("ack", "invalid_blocks")
+    assert refusal["messages"] == ["[ERROR] no more than 50 items allowed [json-pointer:/blocks]"]
+    assert fake.ephemerals() == []
+
+
 def test_bolt_event_reply_and_button_click(fake: SlackFake, bolt_app: App) -> None:
     @bolt_app.event("message")
     def on_message(event, say) -> None:  # type: ignore[no-untyped-def]

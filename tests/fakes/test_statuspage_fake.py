@@ -23,10 +23,9 @@ def server() -> Iterator[StatuspageFake]:
 
 
 @pytest.fixture
-def fake(server: StatuspageFake, monkeypatch: pytest.MonkeyPatch) -> StatuspageFake:
+def fake(server: StatuspageFake) -> StatuspageFake:
     server.reset()
-    monkeypatch.setattr(server, "requests_per_second", None)
-    monkeypatch.setattr(server, "limit_status", 420)
+    server.enforce_vendor_limits(False)  # no pacing, legacy 420: tests opt in
     server.add_component("api01", "API")
     server.add_component("db01", "Database")
     server.add_component("web01", "Website")
@@ -173,6 +172,20 @@ def test_two_requests_at_once_exceed_one_per_second(fake: StatuspageFake, limit_
     fake.advance(1.01)
     with make_session() as session:
         assert session.get(url(fake), timeout=5).status_code == 200
+
+
+def test_vendor_limits_allow_about_one_request_a_second(fake: StatuspageFake) -> None:
+    fake.enforce_vendor_limits()
+    with make_session() as session:
+        assert session.get(url(fake), timeout=5).status_code == 200
+        limited = session.get(url(fake, "/incidents/unresolved"), timeout=5)
+        assert (limited.status_code, limited.headers["Retry-After"]) == (429, "1")
+        assert limited.json() == {"error": "Rate limit exceeded. Retry after 1 seconds."}
+        fake.advance(1)
+        assert session.get(url(fake, "/incidents/unresolved"), timeout=5).status_code == 200
+        fake.enforce_vendor_limits(False)
+        assert [session.get(url(fake), timeout=5).status_code for _ in range(3)] == [200, 200, 200]
+    assert StatuspageFake(vendor_limits=True).requests_per_second == 1
 
 
 def test_pacing_is_per_key(fake: StatuspageFake) -> None:

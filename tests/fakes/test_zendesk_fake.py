@@ -21,10 +21,9 @@ def server() -> Iterator[ZendeskFake]:
 
 
 @pytest.fixture
-def fake(server: ZendeskFake, monkeypatch: pytest.MonkeyPatch) -> ZendeskFake:
+def fake(server: ZendeskFake) -> ZendeskFake:
     server.reset()
-    monkeypatch.setattr(server, "export_delay_seconds", 0)
-    monkeypatch.setattr(server, "export_rate_limit_per_minute", None)
+    server.enforce_vendor_limits(False)  # no export delay, no export rate limit: tests opt in
     return server
 
 
@@ -223,6 +222,55 @@ def test_export_rate_limit_exhausts_the_zenpy_budget(
     assert fake.calls("GET", "ticket_events")[-1].status == 429
     fake.advance(60)
     assert list(zenpy.tickets.events(start_time=start)) == []
+
+
+def export_events(fake: ZendeskFake, start_time: int) -> requests.Response:
+    url = f"{fake.origin}/api/v2/incremental/ticket_events.json"
+    return requests.get(url, params={"start_time": start_time}, auth=(f"{fake.email}/token", fake.token), timeout=5)
+
+
+def test_vendor_limits_never_export_the_last_minute(zenpy: Zenpy, fake: ZendeskFake) -> None:
+    fake.enforce_vendor_limits()
+    start = int(fake.now()) - 120
+    ticket_id = new_ticket(zenpy).id
+    first = export_events(fake, start).json()
+    assert first["ticket_events"] == [] and first["end_time"] <= fake.now() - 60
+    assert list(zenpy.tickets.incremental(start_time=start)) == []  # the cursor export holds it back too
+    fake.advance(59)
+    assert export_events(fake, start).json()["ticket_events"] == []
+    fake.advance(2)
+    later = export_events(fake, start).json()
+    assert [e["ticket_id"] for e in later["ticket_events"]] == [ticket_id]
+    assert later["end_time"] <= fake.now() - 60
+    too_recent = export_events(fake, int(fake.now()) - 30)
+    assert (too_recent.status_code, too_recent.json()["error"]) == (400, "InvalidValue")
+
+
+def test_vendor_limits_allow_ten_exports_a_minute(zenpy: Zenpy, fake: ZendeskFake) -> None:
+    fake.enforce_vendor_limits()
+    start = int(fake.now()) - 120
+    for n in range(10):  # the two export endpoints share one budget
+        if n % 2:
+            assert export_events(fake, start).status_code == 200
+        else:
+            assert list(zenpy.tickets.incremental(start_time=start)) == []
+    assert len(fake.calls("GET", r"/incremental/")) == 10
+    limited = export_events(fake, start)
+    assert limited.status_code == 429
+    assert limited.json() == {
+        "error": "APIRateLimitExceeded",
+        "description": "Number of allowed incremental export API requests per minute exceeded",
+    }
+    assert limited.headers["Retry-After"] == "60"
+    assert zenpy.users.me().id == ZendeskFake.BOT_AGENT_ID  # the rest of the API is not part of that budget
+    fake.advance(60)
+    assert export_events(fake, start).status_code == 200
+
+
+def test_vendor_limits_in_the_constructor() -> None:
+    limited, plain = ZendeskFake(vendor_limits=True), ZendeskFake()
+    assert (limited.export_delay_seconds, limited.export_rate_limit_per_minute) == (60, 10)
+    assert (plain.export_delay_seconds, plain.export_rate_limit_per_minute) == (0, None)
 
 
 def test_search_finds_open_email_tickets(zenpy: Zenpy, fake: ZendeskFake) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,7 @@ from sandbox.fakes.slack.events_api import EventsApi
 from sandbox.fakes.slack.humans import HumanActions
 from sandbox.fakes.slack.identity import BOT_ID, BOT_NAME, BOT_REAL_NAME, BOT_USER_ID
 from sandbox.fakes.slack.inspection import Inspection
+from sandbox.fakes.slack.rate_limits import RateLimits
 from sandbox.fakes.slack.response_urls import ResponseUrls
 from sandbox.fakes.slack.seeding import Seeding
 from sandbox.fakes.slack.socket_mode import SocketMode
@@ -20,9 +23,14 @@ from sandbox.fakes.slack.state import Workspace
 from sandbox.fakes.slack.transcript import Transcript
 from sandbox.fakes.slack.web_api import WebApi, error_body
 
+_log = logging.getLogger(__name__)
+
 
 class SlackFake(SocketMode, Seeding, HumanActions, Inspection):
-    """Slack Web API + Socket Mode. Point `WebClient(base_url=fake.base_url)` at it; the bot is UBOT / BBOT."""
+    """Slack Web API + Socket Mode. Point `WebClient(base_url=fake.base_url)` at it; the bot is UBOT / BBOT.
+
+    Payloads past Block Kit's limits are always refused as Slack refuses them; Slack's per-method rate limits are
+    counted only with `vendor_limits=True` (or `enforce_vendor_limits()`), so that most tests stay fast."""
 
     name = "slack"
     scheme_path = "/api/"
@@ -36,6 +44,7 @@ class SlackFake(SocketMode, Seeding, HumanActions, Inspection):
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        vendor_limits: bool = False,
     ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
@@ -47,9 +56,13 @@ class SlackFake(SocketMode, Seeding, HumanActions, Inspection):
         self.changes = Changes(self)
         self.response_urls = ResponseUrls(self)
         self.web_api = WebApi(self)
+        self.rate_limits = RateLimits()
+        self.refused: list[Json] = []
         self._init_socket_mode()
         super().__init__(host, port)
         self.add_user(BOT_USER_ID, BOT_NAME, BOT_REAL_NAME, is_bot=True, bot_id=BOT_ID)
+        if vendor_limits:
+            self.enforce_vendor_limits()
 
     @property
     def team_id(self) -> str:
@@ -87,6 +100,22 @@ class SlackFake(SocketMode, Seeding, HumanActions, Inspection):
             return super().handle(request)
         finally:
             self.deferred.run()  # socket pushes and transcript callbacks the request queued
+
+    # --- limits ----------------------------------------------------------------------------------
+    def enforce_vendor_limits(self, on: bool = True) -> None:
+        """Hold every Web API method to its rate-limit tier (429 `ratelimited` past it), or stop counting."""
+        with self.lock:
+            super().enforce_vendor_limits(on)
+            self.rate_limits.reset()
+
+    def note_refusal(self, source: str, answer: Json, payload: Json) -> None:
+        """Remember (and log) a payload refused for Slack's limits; `source` is the method, "response_url" or "ack".
+
+        Callers hold the lock."""
+        messages = list((answer.get("response_metadata") or {}).get("messages") or [])
+        record = {"source": source, "error": answer.get("error"), "messages": messages}
+        self.refused.append({**record, "payload": copy.deepcopy(payload)})
+        _log.warning("slack fake: refused a %s payload with %s %s", source, record["error"], " ".join(messages))
 
     # --- transcript ------------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[Json], None]) -> Callable[[], None]:

@@ -24,8 +24,16 @@ class Inspection(SlackFakeParts):
 
     @property
     def responses(self) -> list[Json]:
-        """Every post to a response_url, oldest first: {"id": <response id>, "body": <JSON posted>} (live list)."""
+        """Every post to a response_url that Slack took, oldest first: {"id": <response id>, "body": <JSON posted>}
+        (live list). A post past Block Kit's limits is answered 400 `invalid_blocks` and is in `refusals()` instead."""
         return self.response_urls.responses
+
+    def refusals(self) -> list[Json]:
+        """Payloads Slack would have refused for its limits, oldest first: {"source", "error", "messages", "payload"}.
+
+        `source` is the Web API method, "response_url" or "ack"; `messages` are Slack's `[ERROR] ...` lines."""
+        with self.lock:
+            return copy.deepcopy(self.refused)
 
     def messages(self, channel: str) -> list[Json]:
         """Every message of a conversation (top level and replies) in posting order."""

@@ -32,6 +32,7 @@ class SlackFakeParts(FakeService):
     changes: Changes
     response_urls: ResponseUrls
     echo_bot_events: bool  # Slack delivers the bot's own messages too; Bolt's ignore-self drops them
+    refused: list[Json]  # payloads refused for Slack's limits (see `SlackFake.note_refusal`)
 
     def queue_envelope(self, envelope_type: str, payload: Json, **options: Any) -> str:
         """Record an envelope and deliver it once the lock is released (provided by `SocketMode`)."""

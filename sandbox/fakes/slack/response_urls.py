@@ -1,7 +1,9 @@
 """`response_url`s: where a slash command or a button click can answer, and what Slack does with the answer.
 
 An answer replaces or deletes the original message, posts in the channel (`response_type: in_channel`) or shows
-an ephemeral message to the person who acted. A slash command's ack payload is shown the same way.
+an ephemeral message to the person who acted. A slash command's ack payload is shown the same way. Either is held
+to the limits of a message (`block_kit.check_message_limits`); a response_url post past them is answered HTTP 400
+with the bare error, as Slack answers its webhooks, and an ack payload past them is not shown.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
-from sandbox.fakes.base import FakeRequest
-from sandbox.fakes.slack.arguments import Json, flag
+from sandbox.fakes.base import FakeRequest, FakeResponse
+from sandbox.fakes.slack.arguments import Json, SlackMethodError, flag
+from sandbox.fakes.slack.block_kit import check_message_limits
 
 if TYPE_CHECKING:
     from sandbox.fakes.slack.fake import SlackFake
@@ -35,7 +38,7 @@ class ResponseUrls:
     def url(self, response_id: str) -> str:
         return f"{self.slack.origin}/response/{response_id}"
 
-    def serve(self, request: FakeRequest, response_id: str) -> tuple[int, Json] | Json:
+    def serve(self, request: FakeRequest, response_id: str) -> tuple[int, Json] | Json | FakeResponse:
         """POST /response/<id>: at most five uses, like Slack's."""
         target = self._targets.get(response_id)
         if target is None:
@@ -46,6 +49,9 @@ class ResponseUrls:
         body = request.json
         if not isinstance(body, dict):
             return 400, {"ok": False, "error": "invalid_payload"}
+        error = self._refusal(body, "response_url")
+        if error:
+            return FakeResponse(400, error, content_type="text/plain; charset=utf-8")
         self.responses.append({"id": response_id, "body": body})
         self._apply(target, body, "response_url")
         return {"ok": True}
@@ -53,8 +59,22 @@ class ResponseUrls:
     def show_ack(self, response_id: str, payload: Json) -> None:
         """A slash command's ack payload, shown to the user (ephemeral unless in_channel)."""
         target = self._targets.get(response_id)
-        if target:
+        if target and not self._refusal(payload, "ack"):
             self._apply(target, payload, "ack")
+
+    def _refusal(self, body: Json, source: str) -> str:
+        """The error Slack refuses `body` with for its limits ("" if none), noted in the fake's refusals."""
+        if flag(body.get("delete_original")):
+            return ""
+        content = {key: body.get(key) for key in ("text", "blocks", "attachments")}
+        try:
+            check_message_limits(content)
+        except SlackMethodError as error:
+            if error.body["error"] == "no_text":
+                return ""  # an empty answer is shown as nothing; no limit was broken
+            self.slack.note_refusal(source, error.body, body)
+            return str(error.body["error"])
+        return ""
 
     def _apply(self, target: Json, body: Json, source: str) -> None:
         workspace, changes = self.slack.workspace, self.slack.changes

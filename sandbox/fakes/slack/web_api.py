@@ -1,7 +1,9 @@
-"""The Web API at `/api/<method>`: token checks, dispatch to the method families, and Slack's error shapes.
+"""The Web API at `/api/<method>`: token checks, rate limits, dispatch to the method families, Slack's error shapes.
 
-Answers are HTTP 200 `{"ok": true, ...}` or `{"ok": false, "error": ...}` like Slack's. Rate limits are not
-counted here: tests inject them as faults (HTTP 429 + Retry-After), which `error_body` words as `ratelimited`.
+Answers are HTTP 200 `{"ok": true, ...}` or `{"ok": false, "error": ...}` like Slack's. With vendor limits on, each
+method is held to its tier (`rate_limits`) and answered HTTP 429 `ratelimited` with Retry-After past it; tests may
+also inject a 429 as a fault, which `error_body` words the same way. Payloads past Block Kit's limits are refused
+whatever the setting, and remembered in `SlackFake.refusals()`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.fakes.base import FakeError, FakeRequest
 from sandbox.fakes.slack.arguments import Json, Method, SlackMethodError
+from sandbox.fakes.slack.block_kit import BLOCK_KIT_ERRORS
 from sandbox.fakes.slack.methods.auth import AuthMethods
 from sandbox.fakes.slack.methods.chat import ChatMethods
 from sandbox.fakes.slack.methods.conversations import ConversationMethods
@@ -47,8 +50,14 @@ class WebApi:
             raise SlackMethodError("unknown_method", req_method=method)
         args = request.args()
         self._authenticate(request, args.pop("token", None), app_level=method in APP_TOKEN_METHODS)
+        if self.slack.vendor_limits:
+            self.slack.rate_limits.admit(self.slack.workspace, method, args, self.slack.now())
         try:
             return {"ok": True, **handler(args)}
+        except SlackMethodError as error:
+            if error.body["error"] in BLOCK_KIT_ERRORS:
+                self.slack.note_refusal(method, error.body, args)
+            raise
         except FakeError:
             raise
         except Exception as exc:  # a fake bug: answer loudly instead of dropping the connection
