@@ -6,6 +6,7 @@ import logging
 import time
 from typing import Any
 
+from bot.blocks import context, section, view_blocks
 from bot.capability import CapabilityService, CapabilityState
 from bot.clients.slack import SlackApiError, WebClient, slack_error
 from bot.health import reconnects_last_day
@@ -16,14 +17,6 @@ from bot.store import Store
 from bot.text import ago, escape
 
 log = logging.getLogger(__name__)
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def job_state(job: JobStatus) -> str:
@@ -73,19 +66,19 @@ class HomeService:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": "Switchboard health"}},
-            _context(f"Updated {stamp}"),
-            _section("*Capabilities*"),
+            context(f"Updated {stamp}"),
+            section("*Capabilities*"),
         ]
         for capability in self.capabilities:
             mark = ":large_green_circle:" if capability.running else ":white_circle:"
-            blocks.append(_context(f"{mark} *{capability.title}*: {capability.why}"))
-        blocks += [{"type": "divider"}, _section("*Scheduled jobs*")]
+            blocks.append(context(f"{mark} *{capability.title}*: {capability.why}"))
+        blocks += [{"type": "divider"}, section("*Scheduled jobs*")]
         jobs = self.scheduler.status()
-        blocks += [_context(job_line(job, now)) for job in jobs] or [_context("No jobs: no capability is on.")]
-        blocks += [{"type": "divider"}, _section("*Counts*")]
+        blocks += [context(job_line(job, now)) for job in jobs] or [context("No jobs: no capability is on.")]
+        blocks += [{"type": "divider"}, section("*Counts*")]
         for group, values in self.counts().items():
-            blocks.append(_context(f"*{group}*: " + ", ".join(f"{label} {value}" for label, value in values.items())))
-        return {"type": "home", "blocks": blocks[:100]}  # Slack's block limit per view
+            blocks.append(context(f"*{group}*: " + ", ".join(f"{label} {value}" for label, value in values.items())))
+        return {"type": "home", "blocks": view_blocks(blocks, more="`/switchboard status` lists every job")}
 
     def publish(self, user_id: str) -> None:
         try:

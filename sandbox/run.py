@@ -28,7 +28,7 @@ def run_sandbox(interactive: bool = False, tour_enabled: bool = True) -> int:
     configure_logging(logging.WARNING, "%(levelname)s %(name)s: %(message)s")
     directory = sandbox_dir()
     shutil.rmtree(directory, ignore_errors=True)  # a fresh world every time: the fakes start empty too
-    world = World(directory).start()
+    world = World(directory, vendor_limits=True).start()  # the vendors as they are, limits included
     transcript = Transcript(world)
     transcript.attach()
     stop = threading.Event()

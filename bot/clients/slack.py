@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
@@ -82,7 +83,7 @@ class PausingRateLimitRetryHandler(RateLimitErrorRetryHandler):
         if response is None or response.status_code != 429:
             return False
         seconds = retry_after_seconds(_headers(response))
-        self._pauses.pause(_method(request.url), seconds)
+        self._pauses.pause(pause_key(_method(request.url), _request_channel(request)), seconds)
         return seconds <= self._profile.max_wait
 
     def prepare_for_next_attempt(
@@ -109,7 +110,8 @@ class PausingWebClient(WebClient):
         self.pauses = pauses
 
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
-        remaining = self.pauses.remaining(api_method)
+        arguments = {**(kwargs.get("params") or {}), **(kwargs.get("data") or {}), **(kwargs.get("json") or {})}
+        remaining = self.pauses.remaining(pause_key(api_method, arguments.get("channel")))
         if remaining > 0:
             response = SlackResponse(
                 client=self,
@@ -122,6 +124,26 @@ class PausingWebClient(WebClient):
             )
             raise SlackApiError(f"{api_method} is paused for {remaining:.1f}s after a 429", response)
         return super().api_call(api_method, **kwargs)
+
+
+# Posting is limited per channel, not per method: one busy channel must not hold back the others.
+PER_CHANNEL_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update", "chat.delete"})
+
+
+def pause_key(method: str, channel: Any) -> str:
+    return f"{method}:{channel}" if method in PER_CHANNEL_METHODS and channel else method
+
+
+def _request_channel(request: HttpRequest) -> Any:
+    if request.body_params and "channel" in request.body_params:
+        return request.body_params["channel"]
+    if request.data:
+        try:
+            body = json.loads(request.data)
+        except ValueError:
+            return None
+        return body.get("channel") if isinstance(body, dict) else None
+    return None
 
 
 def _headers(response: HttpResponse) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from slack_bolt import Ack, BoltContext, Respond
 
 from bot.capability import CapabilitySpec, CommandRequest, SlashCommand
 from bot.logs import bind
+from listeners.replies import reply
 
 
 def capability_command(spec: CapabilitySpec, slash: SlashCommand) -> Callable[..., None]:
@@ -29,7 +30,7 @@ def capability_command(spec: CapabilitySpec, slash: SlashCommand) -> Callable[..
             trigger_id=command.get("trigger_id"),
         )
         with bind(capability=spec.name):
-            runtime.submit(lambda: respond(slash.answer(service, request)))
+            runtime.submit(lambda: reply(respond, runtime.slack, request.user_id, slash.answer(service, request)))
 
     listener.__name__ = f"{spec.name}_command"
     return listener

@@ -2,6 +2,7 @@ from slack_bolt import Ack, BoltContext, Respond
 
 from bot.failures import failed_list
 from bot.status import HELP, status_text
+from listeners.replies import reply
 
 
 def switchboard_command(ack: Ack, command: dict, context: BoltContext, respond: Respond) -> None:
@@ -11,7 +12,8 @@ def switchboard_command(ack: Ack, command: dict, context: BoltContext, respond: 
     if not words or words[0] == "help":
         respond(HELP)
     elif words[0] == "status":
-        respond(status_text(context["runtime"]))
+        runtime = context["runtime"]
+        reply(respond, runtime.slack, command.get("user_id", ""), status_text(runtime))
     elif words[0] == "failed":
         runtime = context["runtime"]
         user_id = command.get("user_id", "")
@@ -20,7 +22,7 @@ def switchboard_command(ack: Ack, command: dict, context: BoltContext, respond: 
             if not runtime.is_admin(user_id):
                 respond("Only Switchboard admins can list failed work (it names people and tickets).")
             else:
-                respond(failed_list(runtime.failures.failed_effects()))
+                reply(respond, runtime.slack, user_id, failed_list(runtime.failures.failed_effects()))
 
         runtime.submit(answer)
     else:

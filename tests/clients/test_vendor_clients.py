@@ -91,3 +91,16 @@ def test_a_long_slack_retry_after_pauses_only_that_method(world):
     assert len(world.slack.calls("POST", r"/api/chat\.postMessage$")) == 1
     client.conversations_setTopic(channel="C0OPS", topic="still writable")  # another method is not paused
     assert world.slack.topic("C0OPS") == "still writable"
+
+
+def test_a_post_rate_limit_pauses_only_that_channel(world):
+    client = build_web_client(world.settings(SWITCHBOARD_RETRY_PROFILE="production"))
+    limited = {"ok": False, "error": "ratelimited"}
+    world.slack.inject_fault(r"/api/chat\.postMessage$", 429, retry_after=30, body=limited)
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="C0OPS", text="busy channel")
+    with pytest.raises(SlackApiError):  # still paused, refused locally
+        client.chat_postMessage(channel="C0OPS", text="again")
+    client.chat_postMessage(channel="C0GENERAL", text="another channel")  # not held back
+    assert [m["text"] for m in world.slack.messages("C0GENERAL")] == ["another channel"]
+    assert len(world.slack.calls("POST", r"/api/chat\.postMessage$")) == 2
