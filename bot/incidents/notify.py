@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.blocks import MAX_SECTION_TEXT, chunks
 from bot.clients.common import retry_after_seconds
 from bot.clients.slack import SlackApiError, WebClient, slack_error
 from bot.outbox import GiveUp, Handler, Outbox, RetryLater
@@ -42,6 +43,11 @@ def slack_poster(slack: WebClient) -> Handler:
 
 
 def announce(outbox: Outbox, db: sqlite_utils.Database, key: str, channel: str | None, text: str) -> None:
-    """Queue one Slack message (no-op without a channel). `key` makes a replayed change announce once."""
-    if channel:
-        outbox.enqueue(f"slack:{key}", SLACK_POST, {"channel": channel, "text": text}, db=db)
+    """Queue one Slack message (no-op without a channel). `key` makes a replayed change announce once. A text too
+    long for one message is queued as several, in order, each its own effect (so a retry never repeats a part)."""
+    if not channel:
+        return
+    parts = chunks(text) if len(text) > MAX_SECTION_TEXT else [text]
+    for number, part in enumerate(parts):
+        suffix = f":{number}" if number else ""  # the first part keeps the key every earlier version used
+        outbox.enqueue(f"slack:{key}{suffix}", SLACK_POST, {"channel": channel, "text": part}, db=db)

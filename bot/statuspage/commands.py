@@ -82,7 +82,7 @@ class StatuspageCommands:
                 state = "resolving…"
             else:
                 state = f"{impact} since {ago(row['opened_at'], now)} {link(row['shortlink'] or '')}"
-            pd = f" — PagerDuty: {', '.join(escape(r) for r in refs[:5])}" if refs else " — adopted (marker)"
+            pd = f" — PagerDuty: {', '.join(escape(r) for r in refs)}" if refs else " — adopted (marker)"
             lines.append(f"• *{name}* (`{escape(row['component_id'])}`): {state}{pd}")
         lines.append("*PagerDuty accounts*")
         for account in service.poller.health():
@@ -119,13 +119,13 @@ class StatuspageCommands:
             return f"I couldn't find a PagerDuty service called {escape(service_text)!r} in any account."
         if len(services) > 1:
             listed = ", ".join(
-                f"{escape(s['name'])} (`{escape(s['id'])}`, {escape(account)})" for account, s in services[:8]
+                f"{escape(s['name'])} (`{escape(s['id'])}`, {escape(account)})" for account, s in services
             )
             return f"{escape(service_text)!r} matches several PagerDuty services: {listed}. Use the service ID."
         account, pd_service = services[0]
         component_id = self._component(component_text, components)
         if component_id is None:
-            known = ", ".join(f"{escape(n)} (`{escape(i)}`)" for i, n in sorted(components.items())[:15])
+            known = ", ".join(f"{escape(n)} (`{escape(i)}`)" for i, n in sorted(components.items()))
             return f"Statuspage has no component {escape(component_text)!r}. Components: {known or 'none'}."
         self.service.store.execute(
             "INSERT INTO statuspage_mappings (service_id, service_name, account, component_id, component_name, "

@@ -152,7 +152,7 @@ class StatuspageEffects:
         if not refs:
             return ""
         shown = []
-        for ref in refs[:5]:
+        for ref in refs:
             account, _, incident_id = ref.partition("/")
             found = self.store.query_one(
                 "SELECT number, title, html_url FROM pd_open_incidents WHERE account = ? AND incident_id = ?",
@@ -160,8 +160,7 @@ class StatuspageEffects:
             )
             if found:
                 shown.append(rules.pagerduty_incident(found["html_url"] or "", found["number"], found["title"] or ""))
-        more = f" and {len(refs) - 5} more" if len(refs) > 5 else ""
-        return f"\nPagerDuty: {', '.join(shown)}{more}" if shown else ""
+        return f"\nPagerDuty: {', '.join(shown)}" if shown else ""
 
     def _give_up_row(self, row: dict[str, Any], reason: str) -> None:
         log.error("cannot open a Statuspage incident for component %s: %s", quoted(row["component_id"]), quoted(reason))

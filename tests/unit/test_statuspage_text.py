@@ -1,5 +1,6 @@
 """PagerDuty incidents in the status page's Slack notices: the link built by the bot, the title inert."""
 
+import json
 import re
 
 from bot.statuspage import rules
@@ -27,3 +28,23 @@ def test_statuspage_templates_carry_only_the_component():
     body = rules.incident_body(rules.DEFAULT_BODY, "⛈", "api01", "Public API")
     assert body.startswith("Automated monitoring has determined that Public API is experiencing errors")
     assert rules.render("{{title}} {{ component_id }}", "api01", "API") == "{{title}} api01"
+
+
+def test_a_long_announcement_is_queued_whole_in_ordered_parts(tmp_path):
+    from bot.incidents.notify import SLACK_POST, announce
+    from bot.outbox import Outbox
+    from bot.store import Store
+    from bot.wiring import MIGRATIONS
+
+    store = Store(tmp_path / "a.db", MIGRATIONS)
+    outbox = Outbox(store)
+    text = "\n".join(f"• PagerDuty #{n} <https://pd.example/{n}|#{n}> disk full on host-{n}" for n in range(400))
+    with store.write() as db:
+        announce(outbox, db, "statuspage:opened:1", "C0OPS", text)
+        announce(outbox, db, "statuspage:opened:1", "C0OPS", text)  # a replay queues nothing more
+    rows = store.query("SELECT key, kind, payload FROM outbox ORDER BY id")
+    store.close()
+    parts = [json.loads(r["payload"])["text"] for r in rows]
+    assert rows[0]["key"] == "slack:statuspage:opened:1" and all(r["kind"] == SLACK_POST for r in rows)
+    assert len(rows) > 1 and all(len(p) <= 3000 for p in parts)
+    assert "\n".join(parts) == text
