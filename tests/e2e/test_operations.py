@@ -197,3 +197,22 @@ def test_housekeeping_prunes_what_grows_and_keeps_what_is_still_needed(bot):
     assert store.scalar("SELECT pd_incident FROM statuspage_suppressed") == "default/P2"
     assert deleted["dispatch"] == 3  # the old finished alert, its recipient and its history
     assert [r["id"] for r in store.query("SELECT id FROM dispatch_alerts WHERE id > 900 ORDER BY id")] == [902, 903]
+
+
+def test_the_home_tab_of_a_large_install_stays_within_slack_limits(bot, world):
+    for number in range(150):
+        bot.runtime.scheduler.add(f"test.job_{number:03d}", lambda: None)
+    world.slack.open_home("U0ALICE")
+    world.slack.wait_for(lambda: world.slack.home_view("U0ALICE"), message="the Home tab")
+    view = world.slack.home_view("U0ALICE")
+    assert len(view["blocks"]) == 100 and not world.slack.refusals()
+    assert view["blocks"][-1]["elements"][0]["text"].endswith("more: `/switchboard status` lists every job")
+    before = len(world.slack.responses)
+    bot.command("U0ALICE", "C0OPS", "/switchboard", "status")
+
+    def answer() -> str:
+        bodies = [r["body"] for r in world.slack.responses[before:]]
+        return "\n".join(b.get("text", "") + str(b.get("blocks", "")) for b in bodies)
+
+    world.slack.wait_for(lambda: "test.job_149" in answer(), message="the whole status answer")
+    assert all(f"test.job_{n:03d}" in answer() for n in range(150)) and not world.slack.refusals()
