@@ -8,8 +8,10 @@ overdue by more than two of its intervals (a job due at `last start + interval` 
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bot.scheduler import JobStatus
@@ -49,17 +51,41 @@ def write_heartbeat(store: Store, beat: Heartbeat) -> None:
 
 def read_heartbeat(store: Store) -> Heartbeat | None:
     raw = store.get_state(HEARTBEAT_STATE)
-    if raw is None:
-        return None
+    return None if raw is None else _heartbeat(raw)
+
+
+def _heartbeat(raw: str) -> Heartbeat:
     data: dict[str, Any] = json.loads(raw)
     jobs = [JobBeat(**job) for job in data.pop("jobs", [])]
     return Heartbeat(**data, jobs=jobs)
 
 
+def read_heartbeat_file(path: Path) -> Heartbeat | None:
+    """The heartbeat, read without writing anything (a probe must not create or migrate a database)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM state WHERE key = ?", [HEARTBEAT_STATE]).fetchone()
+    except sqlite3.OperationalError:  # a database that never ran a bot has no state table yet
+        return None
+    finally:
+        conn.close()
+    return _heartbeat(row[0]) if row else None
+
+
 def check(store: Store, now: float | None = None) -> tuple[bool, str]:
-    """(healthy, one line saying why)."""
+    """(healthy, one line saying why) from the running bot's store."""
+    return judge(read_heartbeat(store), now)
+
+
+def check_file(path: Path, now: float | None = None) -> tuple[bool, str]:
+    """The same, from another process: the database read-only."""
+    if not path.is_file():
+        return False, f"no database at {path}: is the bot running with this DATABASE_PATH?"
+    return judge(read_heartbeat_file(path), now)
+
+
+def judge(beat: Heartbeat | None, now: float | None = None) -> tuple[bool, str]:
     now = time.time() if now is None else now
-    beat = read_heartbeat(store)
     if beat is None:
         return False, "no heartbeat in the database: is the bot running with this DATABASE_PATH?"
     silent = now - beat.at
@@ -71,7 +97,8 @@ def check(store: Store, now: float | None = None) -> tuple[bool, str]:
         (job.name, lateness)
         for job in beat.jobs
         if job.interval and not job.running
-        for lateness in [now - ((job.last_started_at or beat.started_at) + job.interval)]
+        # judged when the heartbeat was written: its job snapshot is as old as the heartbeat
+        for lateness in [beat.at - ((job.last_started_at or beat.started_at) + job.interval)]
         if lateness > 2 * job.interval
     ]
     if overdue:

@@ -29,10 +29,11 @@ def test_health_is_ok_while_the_bot_runs_and_says_why_when_not(world, make_bot, 
     running = health(world)
     assert running.returncode == 0, running.stderr
     assert running.stdout.startswith("switchboard health: ok: connected")
-    nothing = health(world, DATABASE_PATH=str(tmp_path / "elsewhere.db"))
-    assert nothing.returncode == 1
+    elsewhere = tmp_path / "elsewhere.db"
+    nothing = health(world, DATABASE_PATH=str(elsewhere))
+    assert nothing.returncode == 1 and not elsewhere.exists()
     assert nothing.stderr.strip() == (
-        "switchboard health: no heartbeat in the database: is the bot running with this DATABASE_PATH?"
+        f"switchboard health: no database at {elsewhere}: is the bot running with this DATABASE_PATH?"
     )
     bot.stop()
 

@@ -1,5 +1,5 @@
 from bot.clients.slack import ReconnectBackoff
-from bot.health import Heartbeat, JobBeat, check, reconnects_last_day, record_reconnect, write_heartbeat
+from bot.health import Heartbeat, JobBeat, check, check_file, reconnects_last_day, record_reconnect, write_heartbeat
 
 
 def beat(at: float = 1000.0, connected: bool = True, jobs: list[JobBeat] | None = None) -> Heartbeat:
@@ -21,6 +21,14 @@ def test_health_needs_a_fresh_heartbeat_a_connection_and_jobs_on_time(store):
     assert check(store, now=1160.0) == (True, "ok: connected, 1 jobs on time, heartbeat 0s ago")  # 100 s late
     write_heartbeat(store, beat(at=1200.0, jobs=[JobBeat("support.poll", 30.0, False, 1000.0)]))
     assert check(store, now=1200.0) == (False, "job support.poll is overdue by 170s")
+    write_heartbeat(store, beat(at=1000.0, jobs=[JobBeat("core.outbox", 1.0, False, 999.5)]))
+    assert check(store, now=1020.0)[0]  # a 20 s old snapshot of a 1 s job is not an overdue job
+
+
+def test_the_probe_reads_without_creating_a_database(tmp_path):
+    missing = tmp_path / "none.db"
+    assert check_file(missing) == (False, f"no database at {missing}: is the bot running with this DATABASE_PATH?")
+    assert not missing.exists()
 
 
 def test_reconnects_are_counted_over_the_last_day(store):
