@@ -16,6 +16,7 @@ from bot.outbox import Outbox, RetryLater
 from bot.support import records
 from bot.support.config import SupportConfig
 from bot.support.identifiers import LINK_EMAIL_TICKET
+from bot.support.message_parts import slack_messages
 from bot.support.oncall import OnCallNotice
 from bot.support.rules import out_of_hours
 from bot.text import quoted
@@ -128,10 +129,7 @@ class SlackPoster:
                     return
                 in_thread = None if post["kind"] in ("parent", "report") else thread_ts
                 self._pace(channel)
-                answer = self.slack.chat_postMessage(
-                    channel=channel, text=text, thread_ts=in_thread, unfurl_links=False, unfurl_media=False
-                )
-                slack_ts = str(answer["ts"])
+                slack_ts = self._post_message(channel, text, in_thread)
         except SlackApiError as error:
             code, status = slack_error(error), getattr(error.response, "status_code", 200)
             if code in TRANSIENT_SLACK_ERRORS or status == 429 or status >= 500:
@@ -144,6 +142,17 @@ class SlackPoster:
             self._mark_posted(db, post["id"], slack_ts)
             if post["kind"] == "parent" and thread is not None:
                 self._parent_posted(db, thread, slack_ts)
+
+    def _post_message(self, channel: str, text: str, thread_ts: str | None) -> str:
+        """Post all of `text` and return the first message's ts. A queued part is one message within Block Kit's
+        limits (see message_parts.py); only text that was not split when queued (the on-call notice, made now, or
+        a post queued by an older version) can take more, posted right after each other."""
+        first, *rest = slack_messages(text)
+        common = {"channel": channel, "thread_ts": thread_ts, "unfurl_links": False, "unfurl_media": False}
+        answer = self.slack.chat_postMessage(**common, **first)
+        for content in rest:
+            self.slack.chat_postMessage(**common, **content)
+        return str(answer["ts"])
 
     def _react(self, channel: str, ts: str, name: str) -> None:
         try:

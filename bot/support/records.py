@@ -15,6 +15,7 @@ import sqlite_utils
 from bot.outbox import Outbox
 from bot.store import Store
 from bot.support.identifiers import FORWARD, POST
+from bot.support.message_parts import continuation_source, post_parts
 
 OPEN_STATES = ("creating", "open")
 
@@ -49,7 +50,32 @@ def queue_post(
     text: str | None,
     thread_id: int | None = None,
 ) -> bool:
-    """A message (or reaction) for Slack, once per source; True when new."""
+    """A message (or reaction) for Slack, once per source; True when new.
+
+    Text longer than one message holds is queued as several posts (`message_parts.post_parts`), each with its own
+    effect, in order: the first under `source`, the rest under `source#2`, `source#3`, … . A top-level post's later
+    parts go to its thread (an emailed ticket's post) or, for the report, to the channel. They are queued only
+    with a new first part, so a fact seen again adds no part even if its text has grown since."""
+    parts = [text] if text is None or kind == "reaction" else post_parts(text)
+    if not _insert_post(db, outbox, source=source, channel=channel, kind=kind, text=parts[0], thread_id=thread_id):
+        return False
+    later_kind = "report" if kind == "report" else "text"
+    for number, part in enumerate(parts[1:], start=2):
+        later = continuation_source(source, number)
+        _insert_post(db, outbox, source=later, channel=channel, kind=later_kind, text=part, thread_id=thread_id)
+    return True
+
+
+def _insert_post(
+    db: sqlite_utils.Database,
+    outbox: Outbox,
+    *,
+    source: str,
+    channel: str,
+    kind: str,
+    text: str | None,
+    thread_id: int | None,
+) -> bool:
     cursor = db.conn.execute(
         "INSERT OR IGNORE INTO support_posts (thread_id, channel_id, source, kind, text, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -115,7 +141,9 @@ def counts(store: Store) -> dict[str, int]:
         "waiting for Zendesk": scalar("SELECT COUNT(*) FROM support_threads WHERE state = 'creating'"),
         "replies sent to Zendesk": scalar("SELECT COUNT(*) FROM support_forwards WHERE done_at IS NOT NULL"),
         "Zendesk updates posted": scalar(
-            "SELECT COUNT(*) FROM support_posts WHERE source LIKE 'zd-%' AND slack_ts IS NOT NULL"
+            # a long comment's later parts (`zd-comment:<id>#2`, …) are the same update
+            "SELECT COUNT(*) FROM support_posts WHERE source LIKE 'zd-%' AND source NOT LIKE '%#%' "
+            "AND slack_ts IS NOT NULL"
         ),
         "queued for Slack": scalar("SELECT COUNT(*) FROM support_posts WHERE posted_at IS NULL"),
         "queued for Zendesk": scalar("SELECT COUNT(*) FROM support_forwards WHERE done_at IS NULL"),

@@ -2,7 +2,9 @@
 
 The `support.report` job posts it in every support channel at SUPPORT_REPORT_TIME (`/support report` posts it
 now: admins any time, others once per channel in ten minutes). Its next moment is stored, so a report that fell
-due while the bot was down is posted at start if recent.
+due while the bot was down is posted at start if recent. A report too long for one Slack message is queued as
+several posts in one transaction (`records.queue_post`), each part its own effect under the report's key, so a
+restart midway posts the remaining parts and never a second report.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from bot.support.rules import report_command_wait
 from bot.support.text import permalink, ticket_link
 from bot.text import escape
 
-MAX_LISTED = 40  # a channel with hundreds of open tickets still gets a readable message
 CATCH_UP_SECONDS = 6 * 3600  # a report that fell due while the bot was down is posted at start, if this recent
 
 
@@ -44,13 +45,11 @@ def report_text(
         lines.append("*Open 🔥: 0* — nothing waiting. 🎉")
     else:
         lines.append(f"*Open 🔥: {len(ordered)}*, oldest first:")
-        for ticket in ordered[:MAX_LISTED]:
+        for ticket in ordered:  # every one: a long report is posted in several parts (see message_parts.py)
             thread = f" — <{ticket.thread_link}|thread>" if ticket.thread_link else ""
             subject = escape(ticket.subject.replace("\n", " "))
             link = ticket_link(ticket.ticket_url, ticket.ticket_id)
             lines.append(f"• {link} {subject} — open {age(now - ticket.opened_at)}{thread}")
-        if len(ordered) > MAX_LISTED:
-            lines.append(f"…and {len(ordered) - MAX_LISTED} more.")
     return "\n".join(lines)
 
 

@@ -3,7 +3,8 @@
 Inbound facts (a message, a reply, a Zendesk comment) are written to SQLite under a unique key together with
 their outbox effects, in one transaction; the effects (`effects.py`) make the Zendesk writes and the Slack posts.
 So a redelivered or concurrent event changes nothing, and a restart resumes whatever was queued. The parts:
-`slack_messages.py` (Slack → queue), `zendesk_poll.py` (Zendesk → queue), `report.py` (the daily report).
+`slack_messages.py` (Slack → queue), `zendesk_poll.py` (Zendesk → queue), `report.py` (the daily report),
+`posting.py` (queue → Slack) and `message_parts.py` (a long post as several messages within Slack's limits).
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 from bot.text import escape, link
 
 SUBJECT_LIMIT = 80
-SLACK_COMMENT_LIMIT = 3000  # characters of one Zendesk comment shown in Slack; the rest stays in Zendesk
 
 
 def help_text(ticket_url: str | None, resolve_status: str, *, emailed: bool = False) -> str:
@@ -200,10 +199,11 @@ def markdown_to_mrkdwn(text: str) -> str:
     return converted.replace(_BOLD_MARK, "*")
 
 
-def zendesk_to_slack(body: str, ticket_url: str, limit: int = SLACK_COMMENT_LIMIT) -> str:
-    """A Zendesk comment body as safe Slack text: trimmed, escaped (no broadcasts), formatted, bounded."""
+def zendesk_to_slack(body: str, ticket_url: str, limit: int | None = None) -> str:
+    """A Zendesk comment body as safe Slack text: trimmed, escaped (no broadcasts), formatted. Whole by default
+    (a long comment is posted in several parts); with `limit`, an excerpt that says where the rest is."""
     text = trim_email(body) or body.strip()
-    if len(text) > limit:
+    if limit is not None and len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0] + f" … (the rest is in Zendesk: {ticket_url})"
     return markdown_to_mrkdwn(escape(text))
 

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 FIRST_LOOKBACK_SECONDS = 120  # where the first poll starts: before the minute Zendesk's export holds back
 SEEN_KEEP_SECONDS = 3600
+EMAIL_EXCERPT = 600  # characters of an email shown in its channel post; a longer one ends with where the rest is
 
 
 class ZendeskPoll:
@@ -166,7 +167,7 @@ class ZendeskPoll:
         threads[ticket.ticket_id] = dict(row)
         requester = escape(self._zendesk_names.get(ticket.requester_id or 0, "someone"))
         url = self.zendesk.ticket_url(ticket.ticket_id)
-        body = zendesk_to_slack(ticket.body, url, limit=600)
+        body = zendesk_to_slack(ticket.body, url, limit=EMAIL_EXCERPT)
         quoted = "\n".join(f">{line}" for line in body.splitlines() if line.strip())
         text = f"📧 *New support request by email* from {requester}: *{escape(ticket.subject)}*\n{quoted}".rstrip()
         # The requester is outside Slack: the thread is told that its replies stay internal unless marked.
