@@ -13,7 +13,8 @@ from typing import Any
 
 from bot.clients.slack import ReconnectBackoff, TracedSocketModeHandler, install_reconnect_backoff
 from bot.health import HEARTBEAT_JOB, Heartbeat, JobBeat, record_reconnect, write_heartbeat
-from bot.runtime import Runtime
+from bot.metrics import Metrics, MetricsServer
+from bot.runtime import Runtime, StartupError
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +26,21 @@ class Bot:
         self.runtime = runtime
         # The ping interval is also how soon a dead socket is noticed and replaced; tests don't wait 10 s for it.
         ping_interval = runtime.settings.retry_profile.socket_ping_interval
+        self.metrics = Metrics(
+            outbox_counts=runtime.outbox.counts, jobs=runtime.scheduler.status, socket_connected=self.is_connected
+        )
         self.handler = TracedSocketModeHandler(
-            runtime.app, app_token=runtime.settings.slack_app_token, concurrency=10, ping_interval=ping_interval
+            runtime.app,
+            app_token=runtime.settings.slack_app_token,
+            concurrency=10,
+            ping_interval=ping_interval,
+            on_ack=self.metrics.observe_ack,
         )
         self.handler.client.message_listeners.append(self._warn_on_second_connection)
         self.backoff = ReconnectBackoff(base=runtime.settings.retry_profile.reconnect_base)
         install_reconnect_backoff(self.handler, self.backoff, self._record_reconnect)
+        port = runtime.settings.metrics_port
+        self.metrics_server = MetricsServer(self.metrics, runtime.settings.metrics_host, port) if port else None
         self.started_at = time.time()
         self._stopped = False
 
@@ -43,8 +53,16 @@ class Bot:
                 message["num_connections"],
             )
 
+    def is_connected(self) -> bool:
+        return bool(self.handler.client.is_connected())
+
     def start(self) -> None:
-        self.handler.connect()
+        self._serve_metrics()  # first: a port already taken stops the bot before it touches Slack
+        try:
+            self.handler.connect()
+        except BaseException:
+            self._stop_metrics()
+            raise
         self.backoff.connected()
         self.runtime.scheduler.every(HEARTBEAT_JOB, self.runtime.settings.retry_profile.heartbeat_seconds, self.beat)
         self.runtime.start()
@@ -59,11 +77,27 @@ class Bot:
                 at=time.time(),
                 pid=os.getpid(),
                 started_at=self.started_at,
-                connected=bool(self.handler.client.is_connected()),
+                connected=self.is_connected(),
                 interval=self.runtime.settings.retry_profile.heartbeat_seconds,
                 jobs=[JobBeat.of(job) for job in self.runtime.scheduler.status()],
             ),
         )
+
+    def _serve_metrics(self) -> None:
+        server = self.metrics_server
+        if server is None:
+            return
+        try:
+            server.start()
+        except OSError as error:
+            raise StartupError(
+                f"cannot serve metrics on {server.host}:{server.port} (METRICS_HOST, METRICS_PORT): "
+                f"{error.strerror or error}"
+            ) from error
+
+    def _stop_metrics(self) -> None:
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
 
     def _record_reconnect(self) -> None:
         log.info("Socket Mode reconnected")
@@ -95,6 +129,7 @@ class Bot:
         self._stopped = True
         log.info("shutting down: closing the socket, finishing running jobs")
         self._close_socket()  # first, so no new work arrives while the rest drains
+        self._stop_metrics()  # before the database closes: a scrape reads it
         self.runtime.close()
         log.info("stopped")
 

@@ -228,6 +228,13 @@ CORE: tuple[Setting, ...] = (
     ),
     Setting("LOG_FORMAT", "text", choice("text", "json"), "Log lines as plain text or one JSON object per line"),
     Setting("LOG_LEVEL", "INFO", choice("DEBUG", "INFO", "WARNING", "ERROR"), "Log level"),
+    Setting("METRICS_PORT", None, parse_port, "TCP port of the Prometheus `/metrics` endpoint; unset: no endpoint"),
+    Setting(
+        "METRICS_HOST",
+        "127.0.0.1",
+        parse_text,
+        "Address the `/metrics` endpoint listens on (0.0.0.0 for every interface, as in a container)",
+    ),
     Setting("SSL_CERT_FILE", None, parse_text, "Custom certificate authority bundle for every vendor client"),
     Setting("REQUESTS_CA_BUNDLE", None, parse_text, "Same as SSL_CERT_FILE (used when SSL_CERT_FILE is unset)"),
 )

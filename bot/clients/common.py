@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import ssl
 import time
+from typing import Any
 
+import requests
+
+from bot.metrics import count_vendor_response
 from bot.settings import MAX_RETRY_AFTER_SECONDS, RetryProfile, Settings
 
 __all__ = [
     "MAX_RETRY_AFTER_SECONDS",
     "RetryProfile",
+    "count_responses",
     "profile",
     "requests_verify",
     "retry_after_seconds",
@@ -43,6 +48,16 @@ def retry_after_seconds(headers: dict[str, str] | object, default: float = 1.0) 
             except ValueError:
                 continue
     return default
+
+
+def count_responses(session: requests.Session, vendor: str) -> None:
+    """Count every answer this session gets for the metrics: requests runs a session's response hooks once per
+    HTTP response, so a request retried by a library counts each time."""
+
+    def count(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        count_vendor_response(vendor, response.status_code)
+
+    session.hooks["response"].append(count)
 
 
 def wait(seconds: float, settings_profile: RetryProfile) -> None:

@@ -14,6 +14,7 @@ import pagerduty
 from pagerduty import RestApiV2Client
 
 from bot.clients.common import RetryProfile, profile, retry_after_seconds, ssl_context, wait
+from bot.metrics import count_vendor_response
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ class RestClient(RestApiV2Client):
             wait(seconds, self.retry_profile)
 
 
+def _count_response(response: Any) -> None:
+    count_vendor_response("pagerduty", response.status_code)
+
+
 def build_rest_client(settings: Settings, token: str | None = None) -> RestClient:
     retry_profile = profile(settings)
     client = RestClient(
@@ -56,4 +61,6 @@ def build_rest_client(settings: Settings, token: str | None = None) -> RestClien
     client.retry[429] = 1  # one immediate library retry, then ours with the server's hint
     client.sleep_timer = 0.0
     client.max_network_attempts = retry_profile.network_retries
+    # The package sends through an httpx2 client, whose response hooks run for every answer, retries included.
+    client.event_hooks["response"].append(_count_response)
     return client

@@ -26,6 +26,7 @@ from slack_sdk.web import SlackResponse
 
 from bot.clients.common import RetryProfile, profile, retry_after_seconds, ssl_context
 from bot.logs import ContextPreservingExecutor, bind
+from bot.metrics import count_refused_locally, count_vendor_response
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,23 @@ class MethodPauses:
     def remaining(self, method: str) -> float:
         with self._lock:
             return max(self._until.get(method, 0.0) - time.monotonic(), 0.0)
+
+
+class CountingRetryHandler(RetryHandler):
+    """Counts every HTTP answer for the metrics and never asks for a retry. slack_sdk has no response hook, but it
+    consults its retry handlers after each answer, a retried one included; this one goes first so it sees them all."""
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is not None:
+            count_vendor_response("slack", response.status_code)
+        return False
 
 
 class PausingRateLimitRetryHandler(RateLimitErrorRetryHandler):
@@ -113,6 +131,7 @@ class PausingWebClient(WebClient):
         arguments = {**(kwargs.get("params") or {}), **(kwargs.get("data") or {}), **(kwargs.get("json") or {})}
         remaining = self.pauses.remaining(pause_key(api_method, arguments.get("channel")))
         if remaining > 0:
+            count_refused_locally("slack")
             response = SlackResponse(
                 client=self,
                 http_verb=kwargs.get("http_verb", "POST"),
@@ -157,7 +176,7 @@ def _method(url: str) -> str:
 def build_web_client(settings: Settings, token: str | None = None) -> WebClient:
     retry_profile = profile(settings)
     pauses = MethodPauses()
-    handlers: list[RetryHandler] = [PausingRateLimitRetryHandler(retry_profile, pauses)]
+    handlers: list[RetryHandler] = [CountingRetryHandler(), PausingRateLimitRetryHandler(retry_profile, pauses)]
     return PausingWebClient(
         pauses=pauses,
         token=token or settings.slack_bot_token,
@@ -202,12 +221,33 @@ def build_bolt_app(slack: WebClient, bot_token: str, auth_test: Any) -> App:
     )
 
 
+class _AckTimer:
+    """The Socket Mode client as Bolt's adapter sees it while handling one envelope: sending the ack also reports
+    the time since handling began. Everything else is the client's own."""
+
+    def __init__(self, client: Any, started: float, on_ack: Callable[[float], None]):
+        self._client, self._started, self._on_ack = client, started, on_ack
+
+    def send_socket_mode_response(self, response: Any) -> None:
+        self._client.send_socket_mode_response(response)
+        self._on_ack(time.perf_counter() - self._started)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
 class TracedSocketModeHandler(SocketModeHandler):
-    """Every log line written while an envelope is handled names it (`envelope_id`)."""
+    """Every log line written while an envelope is handled names it (`envelope_id`); `on_ack` is told how long
+    each envelope took from the moment a worker took it up until Bolt sent its ack (Bolt sends the ack from
+    `send_socket_mode_response` once the listener has called `ack()`; an envelope no listener handles gets none)."""
+
+    def __init__(self, app: App, *args: Any, on_ack: Callable[[float], None] = lambda seconds: None, **kwargs: Any):
+        super().__init__(app, *args, **kwargs)
+        self.on_ack = on_ack
 
     def handle(self, client: Any, req: Any) -> None:
         with bind(envelope_id=getattr(req, "envelope_id", None)):
-            super().handle(client, req)
+            super().handle(_AckTimer(client, time.perf_counter(), self.on_ack), req)
 
 
 class ReconnectBackoff:

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from bot.clients.common import RetryProfile, profile, requests_verify, retry_after_seconds, wait
+from bot.clients.common import RetryProfile, count_responses, profile, requests_verify, retry_after_seconds, wait
 from bot.settings import Settings
 from bot.text import quoted
 
@@ -52,6 +52,7 @@ class StatuspageClient:
         self.session = requests.Session()
         self.session.headers.update({"Authorization": f"OAuth {api_key}", "Accept": "application/json"})
         self.session.verify = verify
+        count_responses(self.session, "statuspage")
         self._pace_lock = threading.Lock()
         self._last_request = 0.0
 

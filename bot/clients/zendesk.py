@@ -20,7 +20,7 @@ import requests
 from zenpy import Zenpy
 from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyException
 
-from bot.clients.common import profile, requests_verify, retry_after_seconds
+from bot.clients.common import count_responses, profile, requests_verify, retry_after_seconds
 from bot.settings import Settings
 
 __all__ = [
@@ -44,6 +44,7 @@ def build_zendesk(settings: Settings) -> Zenpy:
         os.environ["ZENPY_FORCE_NETLOC"] = base.netloc
     session = requests.Session()
     session.verify = requests_verify(settings)
+    count_responses(session, "zendesk")
     retry_profile = profile(settings)
     return Zenpy(
         subdomain=settings.zendesk_subdomain,
