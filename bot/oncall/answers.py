@@ -13,7 +13,6 @@ from bot.oncall.sync import SyncReport
 from bot.oncall.writer import Change, WriteReport
 from bot.text import ago, escape, mention
 
-MAX_LINKS_LISTED = 40  # an ephemeral answer must stay readable (and under Slack's size limits)
 REFUSAL_HINTS = {
     "not_in_channel": " — `/invite @Switchboard` there",
     "channel_not_found": " — is the channel private? `/invite @Switchboard` there",
@@ -99,8 +98,9 @@ def links_answer(
     now = time.time() if now is None else now
     if not links:
         return "No on-call links yet. An admin can add one: `/oncall link <schedule> #channel @usergroup`."
+    # Every link, however many: the reply splits a long answer over continued messages within Slack's limits.
     lines = [f"*On-call links* ({len(links)})"]
-    for link in links[:MAX_LINKS_LISTED]:
+    for link in links:
         shown = {s: escape(link.names[s]) if s in link.names else schedule_names.get(s, s) for s in link.schedules}
         schedules = ", ".join(f"*{shown[s]}* (`{s}`)" for s in link.schedules)
         lines.append(f"• {schedules}")
@@ -111,8 +111,6 @@ def links_answer(
             row = usergroups.get(group)
             label = usergroup_label(row["handle"] if row else None, group)
             lines.append(f"    {label}: {usergroup_status(row, now) if row else 'not synced yet'}")
-    if len(links) > MAX_LINKS_LISTED:
-        lines.append(f"…and {len(links) - MAX_LINKS_LISTED} more (`python app.py oncall export FILE` lists all).")
     lines.append(sync_line(last_sync, now))
     return "\n".join(lines)
 

@@ -18,7 +18,7 @@ from bot.oncall.budget import CallBudget, CallBudgetExceeded, CountedPagerDuty, 
 from bot.oncall.links import SCHEDULE_ID, Link, add_link, load_links, remove_targets, settle_targets
 from bot.oncall.parse import USAGE, CommandError, OncallCommand, ScheduleRef, parse_command
 from bot.oncall.reader import OnCallReader, save_schedule, schedule_rows
-from bot.oncall.roster import Rendered, Roster, ScheduleInfo, is_not_found
+from bot.oncall.roster import SEARCH_PAGE, Rendered, Roster, ScheduleInfo, is_not_found
 from bot.oncall.sync import LAST_SYNC_STATE
 from bot.oncall.topic import plan_topic
 from bot.text import escape, mention, quoted
@@ -38,8 +38,9 @@ READ_OVER_CALL_LIMIT = OVER_CALL_LIMIT + ". Ask about fewer schedules at once."
 CHANGE_OVER_CALL_LIMIT = OVER_CALL_LIMIT + "; nothing changed. Name fewer schedules, channels or usergroups at once."
 READ_STOPPED = (
     "…and {count} more schedule(s) not read: one `/oncall` command makes at most {limit} calls to PagerDuty and "
-    "Slack. Ask about them with `/oncall <schedule>`."
+    "Slack. Ask about them with `/oncall <schedule>`: {schedules}."
 )
+SEARCH_PAGE_FULL = " (the first {count} PagerDuty found: type more of the name to narrow it down)"
 
 
 class CommandHandler:
@@ -102,7 +103,10 @@ class CommandHandler:
             return (exact or found)[0]
         if not found:
             raise CommandError(f"Schedule `{escape(ref.query)}` not found in PagerDuty.")
-        choices = ", ".join(f"{escape(s.name)} (`{s.id}`)" for s in (exact or found)[:5])
+        # Every match is named; PagerDuty's search answers one page, so a full page may not be all of them.
+        choices = ", ".join(f"{escape(s.name)} (`{s.id}`)" for s in (exact or found))
+        if not exact and len(found) >= SEARCH_PAGE:
+            choices += SEARCH_PAGE_FULL.format(count=len(found))
         raise CommandError(f"Schedule `{escape(ref.query)}` matches several schedules: {choices}. Use its ID.")
 
     def read_schedule(self, ref: ScheduleRef, now: float) -> tuple[ScheduleInfo, Rendered | None]:
@@ -137,15 +141,18 @@ class CommandHandler:
             for sid in dict.fromkeys(s for link in links for s in link.schedules):
                 schedules[sid] = (names.get(sid, sid), None)
         lines: list[str] = []
-        for sid, (name, rendered) in schedules.items():
+        asked = list(schedules.items())
+        for index, (sid, (name, rendered)) in enumerate(asked):
             try:
                 lines.append(self.schedule_now(sid, name, now, rendered))
             except CallBudgetExceeded:
                 if not lines:
                     raise
-                left = len(schedules) - len(lines)
-                log.warning("/oncall: %d schedule(s) left unread at the limit of %d calls", left, self.budget.limit)
-                lines.append(READ_STOPPED.format(count=left, limit=self.budget.limit))
+                left = asked[index:]  # named, so the person can ask about each of them
+                limit = self.budget.limit
+                log.warning("/oncall: %d schedule(s) left unread at the limit of %d calls", len(left), limit)
+                unread = ", ".join(f"*{unread_name}* (`{unread_id}`)" for unread_id, (unread_name, _) in left)
+                lines.append(READ_STOPPED.format(count=len(left), limit=limit, schedules=unread))
                 break
         return "\n".join(lines)
 

@@ -39,14 +39,20 @@ def _targets(db: sqlite_utils.Database, link_id: int, kind: str) -> tuple[str, .
 
 
 def load_links(store: Store) -> list[Link]:
+    """Every link with its targets, in two queries whatever their number (a large install has 1,000 links)."""
     db = store.db
     rows = db.conn.execute("SELECT id, schedules, names FROM oncall_links ORDER BY id").fetchall()
+    targets: dict[tuple[int, str], list[str]] = {}
+    for link_id, kind, target in db.conn.execute(
+        "SELECT link_id, kind, target_id FROM oncall_targets ORDER BY rowid"
+    ).fetchall():
+        targets.setdefault((link_id, kind), []).append(target)
     return [
         Link(
             schedules=tuple(row["schedules"].split(",")),
             names=json.loads(row["names"]),
-            channels=_targets(db, row["id"], "channel"),
-            usergroups=_targets(db, row["id"], "usergroup"),
+            channels=tuple(targets.get((row["id"], "channel"), ())),
+            usergroups=tuple(targets.get((row["id"], "usergroup"), ())),
             id=row["id"],
         )
         for row in rows

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from bot.oncall import rules
-from bot.oncall.effects import HANDOFF_DM
+from bot.oncall.effects import HANDOFF_DM, handoff_dm_payload
 from bot.oncall.roster import OnCall
 from bot.outbox import Outbox
 from bot.store import Store
@@ -47,7 +47,8 @@ def queue_handoff_dms(db: Any, outbox: Outbox, handoffs: list[rules.Handoff]) ->
     """One DM per hand-off to a person Slack knows; the key makes a repeated cycle queue it only once."""
     for handoff in handoffs:
         if handoff.slack_id:
-            outbox.enqueue(handoff.dm_key, HANDOFF_DM, {"user": handoff.slack_id, "text": handoff.dm_text}, db=db)
+            payload = handoff_dm_payload(handoff.slack_id, handoff.dm_text, handoff.dm_key)
+            outbox.enqueue(handoff.dm_key, HANDOFF_DM, payload, db=db)
 
 
 def record_channels(db: Any, prefixes: dict[str, str], now: float) -> None:

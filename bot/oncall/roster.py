@@ -21,6 +21,7 @@ from bot.clients.pagerduty import PagerDutyHttpError
 log = logging.getLogger(__name__)
 
 IDS_PER_REQUEST = 100
+SEARCH_PAGE = 25  # schedules one name search asks PagerDuty for (one page)
 
 
 def parse_time(value: str | None) -> float | None:
@@ -128,7 +129,7 @@ class Roster:
                 return None
             raise
 
-    def find(self, query: str, limit: int = 25) -> list[ScheduleInfo]:
+    def find(self, query: str, limit: int = SEARCH_PAGE) -> list[ScheduleInfo]:
         """Schedules whose name contains `query` (PagerDuty's search), first page only."""
         found = self.client.rget("/schedules", params={"query": query, "limit": limit})
         return [_schedule_info(s) for s in found]

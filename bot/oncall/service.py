@@ -43,7 +43,7 @@ class OncallService(CapabilityService):
             self.store, self.reader, foundation.directory, foundation.outbox, config.sync_seconds, config.handoff_dm
         )
         self.writer = SlackWriter(self.store, foundation.slack)
-        self.outbox_effects = OncallEffects(foundation.slack)
+        self.outbox_effects = OncallEffects(foundation.slack, foundation.outbox)
         self._local = threading.local()  # reports of runs made in this thread (`/oncall sync` waits for them)
         self.forget_slack_state()
 

@@ -93,9 +93,10 @@ def test_who_stops_at_25_calls_and_says_what_it_left_unread(world, bot):
     lines = oncall(bot, ",".join(ids), user="U0BOB").splitlines()
     # 10 schedules read (10 calls), then 4 lookups each for the first three (22), the fourth stops at 25
     assert [line.split(":")[0] for line in lines[:3]] == ["*Team 0*", "*Team 1*", "*Team 2*"]
+    unread = ", ".join(f"*Team {n}* (`PTSTW{n:02d}`)" for n in range(3, 10))  # named, so each can be asked about
     assert lines[3:] == [
         "…and 7 more schedule(s) not read: one `/oncall` command makes at most 25 calls to PagerDuty and Slack. "
-        "Ask about them with `/oncall <schedule>`."
+        f"Ask about them with `/oncall <schedule>`: {unread}."
     ]
     assert vendor_calls(world) == 25
 
