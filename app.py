@@ -4,6 +4,7 @@ python app.py              run against Slack (tokens from the environment or .en
 python app.py sandbox      run against the built-in emulated workspace and vendors (no accounts needed)
 python app.py check        verify each configured integration with one cheap call
 python app.py backup FILE  a consistent copy of the database, made while the bot runs
+python app.py shadow report [--since 24h]   what shadow mode would have written, by capability
 python app.py health       exit 0 when the running bot is connected and its jobs are on time (no vendor call)
 python app.py oncall export|import FILE   on-call links as YAML (import shows the diff, applies it atomically)
 python app.py dispatch F   send a Dispatch alarm (MESSAGE-SPEC JSON file, - for stdin) to the running bot
@@ -12,9 +13,11 @@ python app.py dispatch F   send a Dispatch alarm (MESSAGE-SPEC JSON file, - for 
 from __future__ import annotations
 
 import argparse
+import re
 import sqlite3
 import sys
 import threading
+import time
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -109,6 +112,28 @@ def backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def shadow(args: argparse.Namespace) -> int:
+    """What shadow mode would have written, grouped by capability."""
+    from bot.shadow import Shadow, report
+    from bot.wiring import open_store
+
+    match = re.fullmatch(r"(\d+)([mhd])", args.since)
+    if not match:
+        print(
+            f"switchboard shadow report: --since takes a duration such as 30m, 24h or 7d, got {args.since!r}",
+            file=sys.stderr,
+        )
+        return 2
+    seconds = int(match.group(1)) * {"m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    store = open_store(load_settings())
+    try:
+        records = Shadow(store, False, (), ()).records(since=time.time() - seconds)
+    finally:
+        store.close()
+    print(report(records, f"in the last {args.since}"))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="app.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     main.set_defaults(func=run)
@@ -119,6 +144,10 @@ def parser() -> argparse.ArgumentParser:
     box.add_argument("--no-tour", action="store_true", help="skip the scripted tour")
     box.set_defaults(func=sandbox)
     commands.add_parser("check", help="verify each configured integration").set_defaults(func=check)
+    shadowing = commands.add_parser("shadow", help="what shadow mode would have written")
+    shadowing.add_argument("action", choices=("report",))
+    shadowing.add_argument("--since", default="24h", help="how far back, such as 30m, 24h or 7d (default 24h)")
+    shadowing.set_defaults(func=shadow)
     copy = commands.add_parser("backup", help="copy the database consistently, even while the bot runs")
     copy.add_argument("file", metavar="FILE", help="where to write the copy (restore: stop the bot, copy it back)")
     copy.set_defaults(func=backup)

@@ -17,6 +17,7 @@ from bot.identity import SlackDirectory
 from bot.outbox import Handler, Outbox
 from bot.scheduler import Scheduler
 from bot.settings import Setting, Settings
+from bot.shadow import Shadow
 from bot.store import Migration, Store
 
 # What a slash command or button answers: text, or a full message payload (blocks, response_type, …).
@@ -33,6 +34,7 @@ class Foundation(Protocol):
     slack: WebClient
     directory: SlackDirectory
     bot_user_id: str
+    shadow: Shadow
 
     def is_admin(self, user_id: str) -> bool: ...
 
@@ -112,6 +114,7 @@ class SlashCommand:
 
     name: str  # as in manifest.yml, which lists every command (a test checks both ways)
     answer: Callable[[Any, CommandRequest], Answer]
+    changes: tuple[str, ...] = ()  # subcommands that change something: answered "(shadow) …" in shadow mode
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,8 @@ class CapabilitySpec:
 
     def state(self, settings: Settings) -> CapabilityState:
         missing = self.missing(settings)
-        why = f"off, missing {', '.join(missing)}" if missing else "on"
+        shadowed = settings.switchboard_shadow or self.name in settings.shadow_capabilities
+        why = f"off, missing {', '.join(missing)}" if missing else "on (shadow: writes nothing)" if shadowed else "on"
         return CapabilityState(self.name, self.title, not missing, why, missing)
 
     def off_message(self, settings: Settings) -> str:

@@ -13,6 +13,7 @@ from bot.health import reconnects_last_day
 from bot.outbox import Outbox
 from bot.scheduler import JobStatus, Scheduler
 from bot.settings import Settings
+from bot.shadow import Shadow
 from bot.store import Store
 from bot.text import ago, escape
 
@@ -45,6 +46,7 @@ class HomeService:
         self.capabilities: list[CapabilityState] = []  # filled in by bot/wiring.py
         self.services: dict[str, CapabilityService] = {}
         self.outbox: Outbox | None = None
+        self.shadow: Shadow = Shadow.off()
 
     def counts(self) -> dict[str, dict[str, int]]:
         counts = {
@@ -55,6 +57,8 @@ class HomeService:
                 "Socket Mode reconnects (24 h)": reconnects_last_day(self.store),
             }
         }
+        if self.shadow.on:
+            counts["core"]["shadow: would-be effects (24 h)"] = self.shadow.count(time.time() - 86400)
         if self.outbox is not None:
             counts["outbox"] = self.outbox.counts()
         for name, service in self.services.items():

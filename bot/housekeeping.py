@@ -19,4 +19,5 @@ def prune_core(store: Store, before: float, now: float | None = None) -> dict[st
         "slack_events": prune_seen_events(store, now),
         "outbox": store.execute("DELETE FROM outbox WHERE state = 'done' AND done_at < ?", [before]),
         "slack_user_cache": store.execute("DELETE FROM slack_user_cache WHERE expires_at < ?", [now]),
+        "shadow_effects": store.execute("DELETE FROM shadow_effects WHERE at < ?", [before]),
     }

@@ -41,6 +41,15 @@ def _outbox_failures(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE outbox SET failures = attempts")
 
 
+def _shadow_effects(db: sqlite_utils.Database) -> None:
+    # What shadow mode would have written, with the payload: `python app.py shadow report` reads it.
+    db.execute(
+        "CREATE TABLE shadow_effects (id INTEGER PRIMARY KEY, at REAL NOT NULL, capability TEXT NOT NULL, "
+        "kind TEXT NOT NULL, what TEXT NOT NULL, payload TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX shadow_effects_by_time ON shadow_effects (at)")
+
+
 def rename_identifiers(
     *,
     jobs: Mapping[str, str] = {},
@@ -75,4 +84,5 @@ MIGRATIONS: list[Migration] = [
         "core: job names core.<name>",
         rename_identifiers(jobs={"housekeeping": "core.housekeeping", "outbox": "core.outbox"}),
     ),
+    Migration(5, "core: shadow_effects", _shadow_effects),
 ]

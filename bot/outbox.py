@@ -20,6 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.logs import bind
+from bot.shadow import Shadow
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class Outbox:
         self.max_attempts = max_attempts
         self.on_enqueue: Callable[[], None] = lambda: None  # the runtime wires this to "run the outbox job now"
         self.on_failed: Callable[[Effect, str], None] = lambda effect, error: None  # wired to the failure alerts
+        self.shadow: Shadow | None = None  # shadow mode: effects of shadowed capabilities are recorded, not performed
 
     def register(self, kind: str, handler: Handler) -> None:
         self.handlers[kind] = handler
@@ -134,6 +136,14 @@ class Outbox:
         return done
 
     def _perform(self, effect: Effect) -> int:
+        if self.shadow is not None and self.shadow.covers(effect.kind):
+            with self.store.write() as db:
+                self.shadow.record(effect.kind, effect.payload, db=db)
+                db.conn.execute(
+                    "UPDATE outbox SET state = 'shadowed', attempts = attempts + 1, done_at = ? WHERE id = ?",
+                    [time.time(), effect.id],
+                )
+            return 0
         handler = self.handlers.get(effect.kind)
         if handler is None:
             log.error("no handler for outbox effect %s (%s)", effect.key, effect.kind)
@@ -184,7 +194,7 @@ class Outbox:
 
     def counts(self) -> dict[str, int]:
         rows = self.store.query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
-        counts = {"pending": 0, "done": 0, "failed": 0}
+        counts = {"pending": 0, "done": 0, "failed": 0}  # and "shadowed" in shadow mode
         counts.update({r["state"]: r["n"] for r in rows})
         return counts
 

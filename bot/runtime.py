@@ -22,6 +22,7 @@ from bot.outbox import Outbox
 from bot.pacing import UserPacer
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.shadow import Shadow
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Runtime:
     message_readers: list[CapabilityService] = field(default_factory=list)
     command_pacer: UserPacer = field(default_factory=lambda: UserPacer(0))
     failures: FailureAlerts | None = None
+    shadow: Shadow = field(default_factory=Shadow.off)
     work: ThreadPoolExecutor = field(
         default_factory=lambda: ContextPreservingExecutor(WORKERS, thread_name_prefix="work")
     )

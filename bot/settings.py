@@ -209,6 +209,18 @@ CORE: tuple[Setting, ...] = (
         "Channel told when work fails for good (with a Retry button); unset: a DM to each SWITCHBOARD_ADMINS user",
     ),
     Setting(
+        "SWITCHBOARD_SHADOW",
+        "false",
+        parse_bool,
+        "Shadow mode for every capability: read and decide everything, write nothing to any vendor, record it all",
+    ),
+    Setting(
+        "SHADOW_CAPABILITIES",
+        "",
+        parse_csv,
+        "Shadow mode for these capabilities only, comma-separated (oncall, dispatch, support, statuspage, jira_sync)",
+    ),
+    Setting(
         "SWITCHBOARD_RETENTION_DAYS",
         "90",
         parse_int,

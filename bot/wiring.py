@@ -23,7 +23,8 @@ from bot.outbox import OUTBOX_JOB, Outbox
 from bot.pacing import UserPacer
 from bot.runtime import Runtime, StartupError
 from bot.scheduler import Scheduler
-from bot.settings import CORE, ROOT, Setting, Settings
+from bot.settings import CORE, ROOT, Setting, Settings, SettingsError
+from bot.shadow import Shadow
 from bot.store import Migration, Store
 from listeners import register_listeners
 
@@ -115,6 +116,21 @@ def housekeeping(runtime: Runtime, now: float | None = None) -> dict[str, int]:
     return deleted
 
 
+def _shadow(settings: Settings, store: Store) -> Shadow:
+    names = {spec.name for spec in SPECS}
+    unknown = [name for name in settings.shadow_capabilities if name not in names]
+    if unknown:
+        raise SettingsError(
+            f"SHADOW_CAPABILITIES names {', '.join(unknown)}, which is not a capability "
+            f"(one of: {', '.join(sorted(names))})"
+        )
+    shadow = Shadow(store, settings.switchboard_shadow, settings.shadow_capabilities, names)
+    if shadow.on:
+        which = "every capability" if shadow.everything else ", ".join(sorted(shadow.capabilities))
+        log.warning("shadow mode for %s: reading and deciding, writing nothing to any vendor", which)
+    return shadow
+
+
 def _describe(runtime: Runtime, kind: str, payload: dict[str, Any]) -> tuple[str, str]:
     """(capability title, what the effect would have done) for the failure alerts."""
     name = kind.split(".", 1)[0]
@@ -158,6 +174,10 @@ def build(settings: Settings) -> Runtime:
         capabilities=capability_states(settings),
         command_pacer=UserPacer(settings.switchboard_commands_per_minute),
     )
+    runtime.shadow = _shadow(settings, store)
+    runtime.shadow.describe = lambda kind, payload: _describe(runtime, kind, payload)
+    runtime.outbox.shadow = runtime.shadow if runtime.shadow.on else None
+    runtime.home.shadow = runtime.shadow
     runtime.home.capabilities = runtime.capabilities
     runtime.home.services = runtime.services
     runtime.home.outbox = runtime.outbox

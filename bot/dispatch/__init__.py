@@ -12,6 +12,6 @@ SPEC = CapabilitySpec(
     create=create,
     settings=config.SETTINGS,
     migrations=schema.MIGRATIONS,
-    commands=(SlashCommand("/dispatch", commands.answer),),
+    commands=(SlashCommand("/dispatch", commands.answer, changes=("confirm", "broadcast", "page", "json")),),
     actions=(ButtonAction(ACTION_IDS, commands.answer_button),),
 )

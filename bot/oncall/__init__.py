@@ -11,6 +11,6 @@ SPEC = CapabilitySpec(
     create=create,
     settings=config.SETTINGS,
     migrations=schema.MIGRATIONS,
-    commands=(SlashCommand("/oncall", commands.answer),),
+    commands=(SlashCommand("/oncall", commands.answer, changes=("link", "unlink", "sync", "pause", "resume")),),
     reads_messages=True,  # a person editing a channel topic
 )

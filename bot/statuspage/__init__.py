@@ -13,5 +13,5 @@ SPEC = CapabilitySpec(
     create=create,
     settings=incidents_config.SETTINGS + config.SETTINGS,  # the poller's are listed by the Jira sync too
     migrations=incidents_schema.MIGRATIONS + schema.MIGRATIONS,
-    commands=(SlashCommand("/statuspage", commands.answer),),
+    commands=(SlashCommand("/statuspage", commands.answer, changes=("map", "unmap")),),
 )

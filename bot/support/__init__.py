@@ -11,6 +11,6 @@ SPEC = CapabilitySpec(
     create=create,
     settings=config.SETTINGS,
     migrations=schema.MIGRATIONS,
-    commands=(SlashCommand("/support", commands.answer),),
+    commands=(SlashCommand("/support", commands.answer, changes=("report", "forget")),),
     reads_messages=True,  # support questions and thread replies
 )

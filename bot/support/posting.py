@@ -36,6 +36,7 @@ class SlackPoster:
         # Slack allows about one message a second per channel; tests run unpaced.
         self.pace_seconds = 1.0 * foundation.settings.retry_profile.pacing
         self._last_post: dict[str, float] = {}
+        self.shadow = foundation.shadow
 
     def queue_announcement(self, db: Any, thread: dict[str, Any], url: str, asked_at: float) -> None:
         """The link, who is on call, and the out-of-hours notice, in that order."""
@@ -68,6 +69,8 @@ class SlackPoster:
     # --- sending ---------------------------------------------------------------------------------
     def try_send_posts(self, thread_id: int) -> None:
         """Send a thread's queued posts now (the queued effects retry whatever fails here)."""
+        if self.shadow.active("support"):
+            return  # in shadow mode the queued effects are recorded by the outbox, never sent
         post = self.store.query_one(
             "SELECT id FROM support_posts WHERE thread_id = ? AND posted_at IS NULL ORDER BY id DESC LIMIT 1",
             [thread_id],

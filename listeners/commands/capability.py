@@ -3,8 +3,9 @@ from collections.abc import Callable
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from bot.capability import CapabilitySpec, CommandRequest, SlashCommand
+from bot.capability import Answer, CapabilitySpec, CommandRequest, SlashCommand
 from bot.logs import bind
+from bot.runtime import Runtime
 from listeners.replies import reply
 
 
@@ -13,7 +14,7 @@ def capability_command(spec: CapabilitySpec, slash: SlashCommand) -> Callable[..
 
     def listener(ack: Ack, command: dict, context: BoltContext, respond: Respond) -> None:
         ack()
-        runtime = context["runtime"]
+        runtime: Runtime = context["runtime"]
         service = runtime.services.get(spec.name)
         if service is None:
             respond(spec.off_message(runtime.settings))
@@ -29,8 +30,19 @@ def capability_command(spec: CapabilitySpec, slash: SlashCommand) -> Callable[..
             text=command.get("text", ""),
             trigger_id=command.get("trigger_id"),
         )
+
+        def answer() -> None:
+            reply(respond, runtime.slack, request.user_id, shadowed(runtime, request, slash.answer(service, request)))
+
         with bind(capability=spec.name):
-            runtime.submit(lambda: reply(respond, runtime.slack, request.user_id, slash.answer(service, request)))
+            runtime.submit(answer)
+
+    def shadowed(runtime: Runtime, request: CommandRequest, answer: Answer) -> Answer:
+        """In shadow mode an answer that would have changed something says so."""
+        verb = (request.text.split() or [""])[0].lower()
+        if isinstance(answer, str) and verb in slash.changes and runtime.shadow.active(spec.name):
+            return f"(shadow) {answer}"
+        return answer
 
     listener.__name__ = f"{spec.name}_command"
     return listener
