@@ -6,6 +6,7 @@ reconcile.py), the outbox handlers of the Statuspage writes (effects.py) and wha
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,6 +23,9 @@ from bot.text import escape
 RECONCILE_JOB = "statuspage.reconcile"
 
 
+log = logging.getLogger(__name__)
+
+
 class StatuspageService(CapabilityService):
     def __init__(self, foundation: Foundation):
         self.config = config.load(foundation.settings)
@@ -29,6 +33,7 @@ class StatuspageService(CapabilityService):
         self.outbox = foundation.outbox
         self.scheduler = foundation.scheduler
         self.is_admin: Callable[[str], bool] = foundation.is_admin
+        self.shadow = foundation.shadow
         self.client = build_statuspage(foundation.settings)
         if self.config.request_interval is not None:
             self.client.min_interval = self.config.request_interval
@@ -39,6 +44,27 @@ class StatuspageService(CapabilityService):
         self.writes = StatuspageEffects(self.store, self.outbox, self.client, self.components, self.config)
 
     # --- CapabilityService -----------------------------------------------------------------------
+    def start(self) -> None:
+        if not self.shadow.active("statuspage"):
+            self.leave_shadow()
+
+    def leave_shadow(self) -> None:
+        """After a shadow run, status incidents are state: forget the opens and resolves that were only recorded,
+        so the next reconcile decides again from what is open now and writes only what is still needed."""
+        shadowed = "SELECT json_extract(payload, '$.row_id') FROM outbox WHERE state = 'shadowed' AND kind = ?"
+        with self.store.write() as db:
+            opened = db.conn.execute(
+                f"DELETE FROM statuspage_incidents WHERE state = 'opening' AND id IN ({shadowed})", [OPEN]
+            ).rowcount
+            resolved = db.conn.execute(
+                f"UPDATE statuspage_incidents SET state = 'open' WHERE state = 'resolving' AND id IN ({shadowed})",
+                [RESOLVE],
+            ).rowcount
+            # a later resolve of the same row reuses its key: the record must not stand in its way
+            db.conn.execute("DELETE FROM outbox WHERE state = 'shadowed' AND kind IN (?, ?)", [OPEN, RESOLVE])
+        if opened or resolved:
+            log.info("left shadow mode: %d recorded open(s) and %d resolve(s) will be decided again", opened, resolved)
+
     def jobs(self) -> tuple[Job, ...]:
         return (self.poller.job, Job(RECONCILE_JOB, None, self.reconciler.reconcile))
 
