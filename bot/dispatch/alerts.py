@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlite_utils
@@ -118,6 +119,13 @@ def set_recipient(db: sqlite_utils.Database, recipient_id: int, **fields: Any) -
     db.conn.execute(f"UPDATE dispatch_recipients SET {assignments} WHERE id = ?", [*fields.values(), recipient_id])
 
 
+@lru_cache(maxsize=8)  # a few alerts are routed at once; a message can be large
+def _parsed(text: str) -> Message:
+    """A stored message, parsed once: each of a broadcast's deliveries reads the same (immutable) message, which
+    lists every recipient, so parsing it per delivery would cost time growing with the square of their number."""
+    return Message.from_json(text)
+
+
 class AlertStore:
     """Reads of dispatch state, and the attempt journal."""
 
@@ -142,7 +150,7 @@ class AlertStore:
         )
 
     def message(self, alert: dict[str, Any]) -> Message:
-        return Message.from_json(alert["message"])
+        return _parsed(alert["message"])
 
     def recipients(self, alert_id: int) -> list[dict[str, Any]]:
         return self.store.query("SELECT * FROM dispatch_recipients WHERE alert_id = ? ORDER BY position", [alert_id])

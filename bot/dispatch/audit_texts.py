@@ -1,15 +1,68 @@
 """What Dispatch writes on GitHub audit issues and PagerDuty incidents, as pure functions, worded as the original.
-(What it shows in Slack is in slack_messages.py.)"""
+(What it shows in Slack is in slack_messages.py.)
+
+GitHub refuses an issue or comment body over 65,536 characters. A longer text (a producer's body has no limit of its
+own; a broadcast lists every recipient) is never refused or silently cut: `github_parts` splits it into bodies
+within the limit, each saying where it continues, and the parts after the first are posted as comments, in order.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bot.blocks import clip
 from bot.dispatch.message_spec import BROADCAST, LOW, SELF_SERVICE, Message
 from bot.dispatch.rules import HIGH_PRIORITY, NO
 from bot.dispatch.slack_messages import utc
 from bot.text import for_github
+
+MAX_GITHUB_BODY = 65_536  # GitHub: "body is too long (maximum is 65536 characters)"
+_NOTE_ROOM = 200  # for the notes saying where a text continues, and a code fence closed or reopened
+_FENCE = "```"
+MAX_HANDLE_SHOWN = 200  # a producer's Slack handle is shown clipped in acknowledgement lines; the ID is always there
+
+
+def github_parts(text: str, limit: int = MAX_GITHUB_BODY) -> list[str]:
+    """`text` as GitHub bodies of at most `limit` characters: itself when it fits, else parts cut at line ends,
+    each but the last saying that the text continues in the next comment and each but the first which part it is.
+    A code block cut in two is closed at the end of one part and reopened in the next."""
+    if len(text) <= limit:
+        return [text]
+    pieces = _cut(text, limit - _NOTE_ROOM)
+    fenced: list[str] = []
+    open_fence = False
+    for piece in pieces:
+        body = f"{_FENCE}\n{piece}" if open_fence else piece
+        open_fence = open_fence != (piece.count(_FENCE) % 2 == 1)
+        fenced.append(f"{body}\n{_FENCE}" if open_fence else body)
+    total = len(fenced)
+    parts = []
+    for number, body in enumerate(fenced, start=1):
+        if number > 1:
+            body = f"_(continued, part {number} of {total})_\n\n{body}"
+        if number < total:
+            body = f"{body}\n\n_(continued in the next comment: part {number + 1} of {total})_"
+        parts.append(body)
+    return parts
+
+
+def _cut(text: str, size: int) -> list[str]:
+    """`text` in pieces of at most `size` characters, each as full as it can be, cut at a line end in its second
+    half, else at a space, else anywhere; only the line break or space at a cut is left out."""
+    pieces: list[str] = []
+    while len(text) > size:
+        cut = text.rfind("\n", size // 2, size)
+        if cut < 0:
+            cut = text.rfind(" ", size // 2, size)
+        if cut < 0:
+            pieces.append(text[:size])
+            text = text[size:]
+            continue
+        pieces.append(text[:cut])
+        text = text[cut + 1 :]
+    pieces.append(text)
+    return pieces
 
 
 def issue_body(message: Message) -> str:
@@ -53,11 +106,23 @@ def escalation_comment(
     return f"{said}; {result}."
 
 
+def _acknowledgement_line(row: dict[str, Any]) -> str:
+    name = clip(row["slack_handle"] or row["slack_id"], MAX_HANDLE_SHOWN)
+    line = f"- {name} (`{row['slack_id']}`) at {utc(row['acknowledged_at'])}"
+    return line + (f", for {row['acknowledged_by']}" if row["acknowledged_by"] != row["slack_id"] else "")
+
+
 def acknowledgements_comment(recipients: Iterable[dict[str, Any]]) -> str:
     """One comment listing acknowledgements not yet written, and who clicked for whom when it was someone else."""
-    lines = [
-        f"- {r['slack_handle'] or r['slack_id']} (`{r['slack_id']}`) at {utc(r['acknowledged_at'])}"
-        + (f", for {r['acknowledged_by']}" if r["acknowledged_by"] != r["slack_id"] else "")
-        for r in recipients
-    ]
-    return "Acknowledged in Slack:\n" + "\n".join(lines)
+    return "Acknowledged in Slack:\n" + "\n".join(_acknowledgement_line(r) for r in recipients)
+
+
+def acknowledgements_batch(recipients: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first of `recipients` whose acknowledgements fit one comment within GitHub's limit (at least one): the
+    rest go in the next comment, written by the next acknowledgement's step."""
+    size = len(acknowledgements_comment([]))
+    for count, row in enumerate(recipients):
+        size += len(_acknowledgement_line(row)) + 1
+        if size > MAX_GITHUB_BODY and count:
+            return list(recipients[:count])
+    return list(recipients)

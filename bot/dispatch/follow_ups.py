@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.dispatch import rules
 from bot.dispatch import slack_messages as ui
-from bot.dispatch.audit_texts import yes_comment
+from bot.dispatch.audit_texts import github_parts, yes_comment
 from bot.dispatch.message_spec import Message
 from bot.outbox import Outbox
 from bot.text import quoted
@@ -50,8 +50,17 @@ class FollowUps:
         self.post(db, alert["id"], purpose, destination, ui.error_notice(alert["id"], purpose, text))
 
     def comment(self, db: Any, alert_id: int, purpose: str, body: str) -> None:
-        payload = {"alert": alert_id, "purpose": purpose, "body": body}
-        self.outbox.enqueue(f"dispatch:{alert_id}:comment:{purpose}", rules.COMMENT_STEP, payload, db=db)
+        """A comment on the alert's issue; one longer than GitHub allows becomes several, posted in order."""
+        self.comment_parts(db, alert_id, purpose, github_parts(body))
+
+    def comment_parts(self, db: Any, alert_id: int, purpose: str, parts: list[str], number: int = 1) -> None:
+        """The first of `parts` as a comment; once it is written, its step queues the next (so they stay in order).
+        Part 1 keeps the purpose's own key; later parts add `:partN`."""
+        step = purpose if number == 1 else f"{purpose}:part{number}"
+        payload: dict[str, Any] = {"alert": alert_id, "purpose": step, "body": parts[0]}
+        if len(parts) > 1:
+            payload.update({"more": parts[1:], "series": purpose, "number": number})
+        self.outbox.enqueue(f"dispatch:{alert_id}:comment:{step}", rules.COMMENT_STEP, payload, db=db)
 
     def answer(self, db: Any, alert: dict[str, Any], recipient: dict[str, Any], answer: str, name: str) -> None:
         """What an answer just recorded on the alert row sets off: the prompt shows it; Yes comments on the issue

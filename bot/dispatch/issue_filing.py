@@ -1,4 +1,5 @@
-"""The `dispatch.issue` step: the alert's GitHub audit issue, opened once (or found), then its messages queued."""
+"""The `dispatch.issue` step: the alert's GitHub audit issue, opened once (or found), then its messages queued.
+A body longer than GitHub allows opens the issue with its first part; the rest follows as comments, in order."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from bot.dispatch import rules
 from bot.dispatch.alerts import AlertStore, record, set_alert
-from bot.dispatch.audit_texts import issue_body
+from bot.dispatch.audit_texts import github_parts, issue_body
 from bot.dispatch.follow_ups import FollowUps
 from bot.dispatch.github_audit import GitHubAudit, GitHubRejected, IssueRef
 from bot.dispatch.message_spec import Message
@@ -55,7 +56,8 @@ class IssueFiling:
             if earlier is None:
                 self.alerts.begin_attempt(key, str(self.github.newest_number(repo)))
             try:
-                ref = self.github.create_issue(repo, message.github_title, issue_body(message), message.labels)
+                first_part = github_parts(issue_body(message))[0]
+                ref = self.github.create_issue(repo, message.github_title, first_part, message.labels)
             except GitHubRejected as error:
                 self.alerts.clear_attempt(key)
                 return self._issue_failed(alert, message, str(error))
@@ -83,6 +85,9 @@ class IssueFiling:
             verb = "is already open; reminding again (nag)" if reused else "opened"
             record(db, alert["id"], f"GitHub issue {alert['repo']}#{ref.number} {verb}")
             self.alerts.clear_attempt(key, db)
+            rest = [] if reused else github_parts(issue_body(message))[1:]
+            if rest:
+                self.follow_ups.comment_parts(db, alert["id"], "issue-body", rest, number=2)
             if rules.messages_people(message.type):
                 self._queue_messages(db, alert["id"])
         self.kick()

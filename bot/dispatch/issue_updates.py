@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.dispatch import rules
 from bot.dispatch.alerts import AlertStore, record, set_alert
-from bot.dispatch.audit_texts import acknowledgements_comment
+from bot.dispatch.audit_texts import acknowledgements_batch, acknowledgements_comment
 from bot.dispatch.follow_ups import FollowUps
 from bot.dispatch.github_audit import GitHubAudit, GitHubRejected
 from bot.store import Store
@@ -89,6 +89,12 @@ class IssueUpdates:
             with self.store.write() as db:
                 self.alerts.clear_attempt(key, db)
                 record(db, alert["id"], f"GitHub comment added ({payload['purpose']})")
+                if payload.get("more"):  # a text longer than GitHub allows: its next part, now that this one is in
+                    self.follow_ups.comment_parts(
+                        db, alert["id"], payload["series"], payload["more"], int(payload["number"]) + 1
+                    )
+            if payload.get("more"):
+                self.kick()
         return None
 
     def comment_acknowledgements(self, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -108,6 +114,7 @@ class IssueUpdates:
             )
             if not rows:
                 return None
+            rows = acknowledgements_batch(rows)  # within GitHub's limit: the next acknowledgement's step takes the rest
             batch = {"ids": [r["id"] for r in rows], "body": acknowledgements_comment(rows)}
             self.github.pacer.reserve()
             self.alerts.begin_attempt(key, json.dumps(batch))

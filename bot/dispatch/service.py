@@ -70,7 +70,6 @@ class DispatchService(CapabilityService):
     def effects(self) -> dict[str, Handler]:
         return self._effects.handlers()
 
-
     def prune(self, before: float) -> int:
         """Finished alerts older than the retention, with their recipients and history, and old rejects. A
         producer re-sending a requestId after that is taken as new."""
@@ -84,6 +83,7 @@ class DispatchService(CapabilityService):
             deleted += conn.execute(f"DELETE FROM dispatch_alerts WHERE id IN ({old})", params).rowcount
             deleted += conn.execute("DELETE FROM dispatch_rejects WHERE received_at < ?", [before]).rowcount
         return deleted
+
     def start(self) -> None:
         # After a restart: wake at the exact reminder/escalation moments of alerts still waiting for an answer.
         query = "SELECT remind_at, escalate_at FROM dispatch_alerts WHERE state = ?"

@@ -1,5 +1,9 @@
 """The Slack steps of an alert: each recipient's message, the self-service Yes/No prompt, notes and error reports,
-and the updates that show an answer or an acknowledgement on the message people clicked."""
+and the updates that show an answer or an acknowledgement on the message people clicked.
+
+Content past Block Kit's 50 blocks goes out as continued messages, in order, each posted at most once (its own
+attempt key: the step's key, then `:part2`, `:part3`, …). Buttons are at the end, so the last part is the message
+people click, the one whose ts is recorded and later updated."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
+
+import sqlite_utils
 
 from bot.dispatch import rules
 from bot.dispatch import slack_messages as ui
@@ -47,17 +53,44 @@ class SlackDelivery:
         alert = self.alerts.alert(alert_id)
         return (alert, self.alerts.message(alert)) if alert else None
 
+    def _post_all(
+        self, key: str, destination: str, text: str, blocks: list, attachments: list | None = None
+    ) -> tuple[str, str, list[str]]:
+        """Post content that may take several messages, in order; returns (channel, ts of the last part, the
+        attempt keys the caller clears once it has recorded the result). Raises SlackRejected as `post` does."""
+        parts = ui.spread(text, blocks)
+        keys = [key if number == 1 else f"{key}:part{number}" for number in range(1, len(parts) + 1)]
+        channel = ts = ""
+        try:
+            for number, ((part_text, part_blocks), part_key) in enumerate(zip(parts, keys, strict=True), start=1):
+                extra = attachments if number == len(parts) else None  # attachments show under the last part
+                channel, ts = self.poster.post(part_key, destination, part_text, part_blocks, extra)
+        except SlackRejected:
+            for part_key in keys:  # Slack's final answer: nothing is left to look for on a retry
+                self.alerts.clear_attempt(part_key)
+            raise
+        return channel, ts, keys
+
+    def _clear_attempts(self, keys: list[str], db: sqlite_utils.Database | None = None) -> None:
+        for key in keys:
+            self.alerts.clear_attempt(key, db)
+
+    def _update_last(self, channel: str, ts: str, text: str, blocks: list, attachments: list | None = None) -> None:
+        """Update the last part of posted content (the one with the buttons, whose ts was recorded)."""
+        last_text, last_blocks = ui.spread(text, blocks)[-1]
+        self.poster.update(channel, ts, last_text, last_blocks, attachments)
+
     def post(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         """A note or error report (the fallback note, a delivery error, a failed close or page)."""
         key = f"dispatch:{payload['alert']}:post:{payload['purpose']}"
         try:
-            channel, ts = self.poster.post(
+            channel, ts, keys = self._post_all(
                 key, payload["to"], payload["text"], payload["blocks"], payload.get("attachments")
             )
         except SlackRejected as error:
             log.error("dispatch: could not post %s to %s: %s", payload["purpose"], payload["to"], error.code)
             return {"error": error.code}
-        self.alerts.clear_attempt(key)
+        self._clear_attempts(keys)
         return {"channel": channel, "ts": ts}
 
     def send_message(self, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -76,12 +109,12 @@ class SlackDelivery:
         )
         key = f"dispatch:{alert['id']}:message:{recipient['id']}"
         try:
-            channel, ts = self.poster.post(key, recipient["destination"], text, blocks)
+            channel, ts, keys = self._post_all(key, recipient["destination"], text, blocks)
         except SlackRejected as error:
             return self._delivery_failed(alert, recipient, error.code)
         with self.store.write() as db:
             set_recipient(db, recipient["id"], channel=channel, message_ts=ts, state="sent")
-            self.alerts.clear_attempt(key, db)
+            self._clear_attempts(keys, db)
             if recipient["slack_id"]:
                 record(db, alert["id"], "message sent", actor=recipient["slack_id"])
             else:
@@ -114,6 +147,9 @@ class SlackDelivery:
     def _settle(self, db: Any, alert_id: int, message: Message) -> None:
         """Once every message is out (or failed), a broadcast or nag is notified; a self-service alert that cannot
         be prompted ends here too."""
+        pending = "SELECT 1 FROM dispatch_recipients WHERE alert_id = ? AND state = 'pending' LIMIT 1"
+        if db.conn.execute(pending, [alert_id]).fetchone():
+            return  # a message is still on its way (cheap for each of a large broadcast's deliveries)
         rows = db.conn.execute(
             "SELECT state, slack_id FROM dispatch_recipients WHERE alert_id = ? ORDER BY position", [alert_id]
         ).fetchall()
@@ -136,14 +172,14 @@ class SlackDelivery:
         text, blocks = ui.prompt_message(alert["id"], recipient["id"], message, allow_mentions=self._mentions(alert))
         key = f"dispatch:{alert['id']}:prompt"
         try:
-            channel, ts = self.poster.post(key, recipient["channel"] or recipient["destination"], text, blocks)
+            channel, ts, keys = self._post_all(key, recipient["channel"] or recipient["destination"], text, blocks)
         except SlackRejected as error:
             return self._delivery_failed(alert, recipient, error.code)
         now = time.time()
         remind_at, escalate_at = rules.answer_deadlines(now, self.confirm_timeout_seconds)
         with self.store.write() as db:
             set_recipient(db, recipient["id"], prompt_ts=ts, channel=channel)
-            self.alerts.clear_attempt(key, db)
+            self._clear_attempts(keys, db)
             # A click may already have answered (the button is live the moment Slack has it): only then wait.
             db.conn.execute(
                 "UPDATE dispatch_alerts SET state = ?, prompt_sent_at = ?, remind_at = ?, escalate_at = ?, "
@@ -171,7 +207,7 @@ class SlackDelivery:
             self.confirm_timeout_seconds / 60,
             allow_mentions=self._mentions(alert),
         )
-        self.poster.update(recipient["channel"], recipient["prompt_ts"], text, blocks, attachments)
+        self._update_last(recipient["channel"], recipient["prompt_ts"], text, blocks, attachments)
 
     def update_acknowledged(self, payload: dict[str, Any]) -> None:
         recipient = self.alerts.recipient(payload["recipient"])
@@ -185,4 +221,4 @@ class SlackDelivery:
         text, blocks = ui.alert_message(
             alert["id"], recipient["id"], message, issue, acknowledged=line, allow_mentions=self._mentions(alert)
         )
-        self.poster.update(recipient["channel"], recipient["message_ts"], text, blocks)
+        self._update_last(recipient["channel"], recipient["message_ts"], text, blocks)

@@ -7,6 +7,10 @@ else shown from an alert (titles, IDs, errors) is escaped.
 
 Every message carries a `block_id` marker unique to (alert, purpose, recipient), so a retry after an interrupted
 post can recognise the message that did arrive instead of posting it twice.
+
+Whatever a producer sends, what is posted stays within Block Kit's limits (bot/blocks.py): long text is split into
+sections at line ends, and content past 50 blocks is spread over continued messages (`spread`), each with its own
+marker. Nothing is cut.
 """
 
 from __future__ import annotations
@@ -14,13 +18,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bot.blocks import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, NOTIFICATION_TEXT, button, chunks, clip, messages
 from bot.dispatch.message_spec import BROADCAST, NAG, Message
 from bot.text import escape, mention, producer_text
 
 YES, NO, ACK = "dispatch_yes", "dispatch_no", "dispatch_ack"
 ACTION_IDS = (YES, NO, ACK)
 GREEN, RED = "#008E00", "#CC0000"  # the original's colours for "acknowledged" and "escalated"
-SECTION_LIMIT = 3000
 
 Blocks = list[dict[str, Any]]
 
@@ -53,21 +57,37 @@ def _context(text: str, block_id: str | None = None) -> dict[str, Any]:
 
 
 def _button(label: str, action_id: str, alert_id: int, style: str | None = None) -> dict[str, Any]:
-    button = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": label, "emoji": True},
-        "action_id": action_id,
-        "value": str(alert_id),  # only the alert id: the row holds repo, service and user
-    }
-    if style:
-        button["style"] = style
-    return button
+    # Only the alert id travels in the value (the row holds repo, service and user). The meaning is the action_id,
+    # so a label past Block Kit's 75 characters can be clipped without changing what the button does.
+    element = button(label, action_id, str(alert_id), style)
+    element["text"]["emoji"] = True
+    return element
 
 
-def sections(text: str, first_block_id: str) -> Blocks:
-    """Long text as consecutive sections (Block Kit allows 3000 characters in each)."""
-    chunks = [text[i : i + SECTION_LIMIT] for i in range(0, len(text), SECTION_LIMIT)] or [" "]
-    return [_section(chunk, first_block_id if n == 0 else None) for n, chunk in enumerate(chunks)]
+def sections(text: str, first_block_id: str | None) -> Blocks:
+    """Text of any length as consecutive sections within Block Kit's 3,000 characters each, cut at line ends
+    (never inside a link or an entity); the first carries the marker."""
+    pieces = [piece for piece in chunks(text) if piece] or [" "]  # Slack refuses an empty section
+    return [_section(piece, first_block_id if n == 0 else None) for n, piece in enumerate(pieces)]
+
+
+def notification(text: str) -> str:
+    """A message's top-level `text` (notifications, screen readers) within Slack's 40,000 characters: the whole
+    text when it fits, else its start; the blocks always hold all of it."""
+    return text if len(text) <= MAX_MESSAGE_TEXT else clip(text, NOTIFICATION_TEXT)
+
+
+def spread(text: str, blocks: Blocks) -> list[tuple[str, Blocks]]:
+    """A message's content as the (text, blocks) of the posts it takes: one when it fits Block Kit's 50 blocks,
+    else continued messages, each starting with a marker of its own (the first block's, plus `:partN`)."""
+    if len(blocks) <= MAX_BLOCKS_PER_MESSAGE:
+        return [(notification(text), blocks)]
+    first_marker = blocks[0].get("block_id")
+    parts = messages(blocks, fallback=text)
+    for number, part in enumerate(parts[1:], start=2):
+        if first_marker:
+            part["blocks"][0]["block_id"] = f"{first_marker}:part{number}"
+    return [(part["text"], part["blocks"]) for part in parts]
 
 
 def issue_link(repo: str | None, number: int | None, url: str | None) -> str:
@@ -94,7 +114,7 @@ def alert_message(
     wants_ack = interactive and (message.type == BROADCAST or (message.type == NAG and message.prompt))
     if wants_ack:
         if message.prompt:
-            blocks.append(_section(producer_text(message.prompt, allow_mentions=allow_mentions)))
+            blocks += sections(producer_text(message.prompt, allow_mentions=allow_mentions), None)
         if acknowledged:
             blocks.append(_context(acknowledged))
         else:
@@ -116,7 +136,7 @@ def prompt_message(
             _button(message.no_label, NO, alert_id, "danger"),
         ],
     }
-    return prompt, [_section(prompt, marker(alert_id, "prompt", recipient_id)), actions]
+    return prompt, [*sections(prompt, marker(alert_id, "prompt", recipient_id)), actions]
 
 
 def answered_prompt(
@@ -154,7 +174,7 @@ def answered_prompt(
         "ts": int(at),
         "fallback": f"Could not load Slack response, {message.request_id}: {answer}",
     }
-    blocks = [_section(prompt, marker(alert_id, "prompt", recipient_id)), _context(line)]
+    blocks = [*sections(prompt, marker(alert_id, "prompt", recipient_id)), _context(line)]
     label = {"yes": message.yes_label, "no": message.no_label}.get(answer)
     summary = f"{label} (answered by {mention(by or '')})" if label else "no answer in time: escalated"
     return f"{prompt} — {summary}", blocks, [attachment]
@@ -168,23 +188,23 @@ def reminder(
         f":alarm_clock: Reminder: {asked} — please answer with the buttons "
         f"above. Without an answer by {when(escalate_at)} this alert is escalated to PagerDuty."
     )
-    return text, [_section(text, marker(alert_id, "reminder", recipient_id))]
+    return text, sections(text, marker(alert_id, "reminder", recipient_id))
 
 
 def fallback_note(alert_id: int, recipient_id: int, channel: str, request_id: str) -> tuple[str, Blocks]:
     text = f"Slack user ID was missing, fell back to {channel} for requestId {escape(request_id)}"
-    return text, [_section(text, marker(alert_id, "fallback", recipient_id))]
+    return text, sections(text, marker(alert_id, "fallback", recipient_id))
 
 
 def delivery_error(alert_id: int, recipient_id: int, destination: str, request_id: str, error: str) -> tuple:
     """The original's report of a failed post, to the default channel: text, blocks and the error attachment."""
     text = f"Error sending message to `{destination}` for requestId {escape(request_id)}"
     attachment = {"title": "Slack error message", "text": f'{{"ok": false, "error": "{escape(error)}"}}'}
-    return text, [_section(text, marker(alert_id, "delivery-error", recipient_id))], [attachment]
+    return text, sections(text, marker(alert_id, "delivery-error", recipient_id)), [attachment]
 
 
 def error_notice(alert_id: int, purpose: str, text: str) -> tuple[str, Blocks]:
-    return text, [_section(escape(text), marker(alert_id, purpose))]
+    return text, sections(escape(text), marker(alert_id, purpose))
 
 
 def state_label(alert: dict[str, Any]) -> str:
@@ -204,7 +224,8 @@ def _recipient_name(row: dict[str, Any]) -> str:
 
 
 def status_text(alert: dict[str, Any], recipients: list[dict[str, Any]], history: list[dict[str, Any]]) -> str:
-    """`/dispatch status <requestId>`: where the alert stands, who has and has not acknowledged, and its history."""
+    """`/dispatch status <requestId>`: where the alert stands, who has and has not acknowledged, and its history,
+    all of it whatever the number of recipients (the answer is sent in as many messages as it takes)."""
     lines = [f"*Dispatch `{escape(alert['request_id'])}`* — {alert['type']}, *{escape(state_label(alert))}*"]
     lines.append(f"• Title: {escape(alert['title'])}")
     if alert.get("issue_url"):
@@ -227,7 +248,7 @@ def status_text(alert: dict[str, Any], recipients: list[dict[str, Any]], history
     if failed:
         lines.append("• Could not message: " + ", ".join(f"{_recipient_name(r)} ({r['error']})" for r in failed))
     lines.append("*History*")
-    for entry in history[-15:]:
+    for entry in history:
         actor = f" ({mention(entry['actor'])})" if entry.get("actor") else ""
         lines.append(f"• {utc(entry['at'])} {escape(entry['event'])}{actor}")
     return "\n".join(lines)
