@@ -3,7 +3,8 @@
 Inside the poller's transaction, per account: an incident at a priority in JIRA_PRIORITIES (when first seen, or
 raised to one in this window) gets a link row and a queued create (the row's unique (account, incident) key makes
 that once per incident); linked incidents carry priority and status changes over; PagerDuty notes become Jira
-comments once each. A change the bot made itself (the echo guard) is not carried back.
+comments once each. A change the bot made itself (the echo guard) is not carried back. With JIRA_TIMELINE on, each
+log entry of a linked incident (and each note, on a timeline issue) queues one timeline comment, keyed by its id.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.incidents.model import PdIncident, Window
+from bot.incidents.model import PdIncident, Window, parse_time
 from bot.incidents.pagerduty_api import PagerDutyAccount
 from bot.incidents.writes import is_own_write, record_seen
 from bot.jira_sync import rules
 from bot.jira_sync.config import JiraConfig
-from bot.jira_sync.effects import COMMENT, CREATE, PD_NOTE, PD_PRIORITY, PD_RESOLVE
+from bot.jira_sync.effects import COMMENT, CREATE, PD_NOTE, PD_PRIORITY, PD_RESOLVE, TIMELINE
 from bot.jira_sync.links import apply_decision, links_with_pending
 from bot.outbox import Outbox
 from bot.store import Store
@@ -71,6 +72,7 @@ class PagerDutyToJira:
             if gone and link["id"] not in busy:
                 resolved = PdIncident(window.account, link["pd_incident_id"], 0, "", "resolved", None, "", "", "")
                 self._carry_over(db, link, resolved)
+        self._queue_timeline(db, window, links)
         self._forward_notes(db, window, links)
 
     def after_poll(self) -> None:
@@ -115,6 +117,19 @@ class PagerDutyToJira:
         for field, value in decision.seen:
             record_seen(db, "pagerduty", ref, field, value)
 
+    def _queue_timeline(self, db: sqlite_utils.Database, window: Window, links: dict[str, dict[str, Any]]) -> None:
+        """One timeline comment per new log entry of a linked incident, oldest first (the poller has already left
+        out entries handled by an earlier poll; the key keeps a replayed window from queueing one twice)."""
+        if not self.config.process.timeline:
+            return
+        for entry in window.entries:
+            link = links.get(entry.incident_id)
+            body = rules.timeline_comment(entry)
+            if link is None or link["state"] == "failed" or body is None:
+                continue
+            payload = {"link_id": link["id"], "body": body}
+            self.outbox.enqueue(f"jira:timeline:{window.account}:{entry.id}", TIMELINE, payload, db=db)
+
     def _forward_notes(self, db: sqlite_utils.Database, window: Window, links: dict[str, dict[str, Any]]) -> None:
         for incident_id, notes in (window.extra.get("jira_notes") or {}).items():
             link = links.get(incident_id)
@@ -131,6 +146,11 @@ class PagerDutyToJira:
                     continue
                 payload = {"link_id": link["id"], "body": rules.note_comment(note)}
                 self.outbox.enqueue(f"jira:comment:{window.account}:{note.get('id')}", COMMENT, payload, db=db)
+                if self.config.process.timeline == "issue":  # on the issue itself, the comment above is its entry
+                    body = rules.timeline_note(note, parse_time(str(note.get("created_at") or "")))
+                    timeline = {"link_id": link["id"], "body": body}
+                    key = f"jira:timeline:{window.account}:note:{note.get('id')}"
+                    self.outbox.enqueue(key, TIMELINE, timeline, db=db)
 
 
 def _links_of(db: sqlite_utils.Database, window: Window) -> dict[str, dict[str, Any]]:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.incidents.config import DEFAULT_ACCOUNT
 from bot.incidents.model import LogEntry, PdIncident
-from bot.jira_sync.config import JiraConfig
+from bot.jira_sync.config import JiraConfig, Question
 from bot.text import escape, for_jira, link
 
 OwnWrite = Callable[[str, str | None], bool]  # (field, value) -> did the bot write exactly this?
@@ -213,3 +213,139 @@ def created_notice(browse_url: str, key: str, html_url: str, number: int, title:
         f":ticket: Jira {link(f'{browse_url}{key}', key)} opened for PagerDuty {incident} {escape(title)} "
         f"({escape(priority or 'no priority')})"
     )
+
+
+# --- the incident process: severity, question sub-tasks, links, timeline ------------------------------------------
+# PagerDuty log entry types copied to the timeline. Notes (`annotate_log_entry`) come from the incident's notes
+# instead, whose text is complete; `notify_log_entry` (who was paged how) is left out as noise.
+TIMELINE_TYPES = frozenset(
+    {
+        "trigger_log_entry",
+        "acknowledge_log_entry",
+        "unacknowledge_log_entry",
+        "assign_log_entry",
+        "delegate_log_entry",
+        "escalate_log_entry",
+        "priority_change_log_entry",
+        "urgency_change_log_entry",
+        "snooze_log_entry",
+        "resolve_log_entry",
+    }
+)
+# Characters with a meaning in JQL text search (Lucene syntax): left out of a name searched for.
+_TEXT_SEARCH_SYNTAX = re.compile(r'[+\-&|!(){}\[\]^~*?\\:"\'/]')
+
+
+def _shortened(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1] + "…"
+
+
+def timeline_label(account: str, number: int) -> str:
+    """The timeline issue's label; not the incident's own, which the create's retry searches for."""
+    return f"{issue_label(account, number)}-timeline"
+
+
+def subtask_fields(
+    project: str, parent_key: str, issue_type: str, summary: str, description: str = ""
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "project": {"key": project},  # a sub-task lives in its parent's project
+        "parent": {"key": parent_key},
+        "issuetype": {"name": issue_type},
+        "summary": _shortened(summary),
+    }
+    if description:
+        fields["description"] = description
+    return fields
+
+
+def timeline_issue_fields(config: JiraConfig, incident: PdIncident, incident_key: str) -> dict[str, Any]:
+    return {
+        "project": {"key": config.process.timeline_project or config.project},
+        "issuetype": {"name": config.process.timeline_issue_type},
+        "summary": _shortened(f"Timeline of {incident_key}: {issue_summary(incident)}"),
+        "description": "\n".join(
+            [
+                f"PagerDuty incident #{incident.number}: {jira_url(incident.html_url)}",
+                "",
+                f"Its log, one comment per entry, copied by Switchboard. The incident's issue is {incident_key}.",
+            ]
+        ),
+        "labels": [timeline_label(incident.account, incident.number)],
+    }
+
+
+def _utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def timeline_comment(entry: LogEntry) -> str | None:
+    """A log entry as a timeline comment (wiki markup: PagerDuty's text escaped), or None when not copied."""
+    if entry.type not in TIMELINE_TYPES:
+        return None
+    summary = entry.summary.strip() or entry.type.removesuffix("_log_entry").replace("_", " ")
+    text = for_jira(summary)
+    if entry.agent and entry.agent not in summary:  # PagerDuty's summaries usually name who did it already
+        text += f" ({for_jira(entry.agent)})"
+    return f"PagerDuty, {_utc(entry.created_at)}: {text}"
+
+
+def timeline_note(note: dict[str, Any], noted_at: float | None) -> str:
+    """A PagerDuty note as a timeline comment: when, who and what, all escaped."""
+    when = f"PagerDuty, {_utc(noted_at)}: " if noted_at is not None else "PagerDuty: "
+    author = (note.get("user") or {}).get("summary") or "someone"
+    return f"{when}note by {for_jira(str(author))}: {for_jira(str(note.get('content') or ''))}"
+
+
+def severity_value(field: dict[str, Any], value: str) -> Any:
+    """The field's value as Jira's create expects it for the field's type (from `GET /field`): an option as
+    `{"value": …}` (a select list, the usual Severity field), a list of those for a multi-select, else as typed."""
+    schema = field.get("schema") or {}
+    kind, items = schema.get("type"), schema.get("items")
+    if kind == "array":
+        return [{"value": value}] if items == "option" else [value]
+    if kind == "number":
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if kind in ("string", "date", "datetime"):
+        return value
+    return {"value": value}
+
+
+def find_field(fields: Iterable[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
+    """A field of `GET /field` by ID (customfield_10042) or, failing that, by name (case-insensitive)."""
+    fields = list(fields)
+    by_id = next((f for f in fields if str(f.get("id")) == wanted), None)
+    return by_id or next((f for f in fields if str(f.get("name") or "").casefold() == wanted.casefold()), None)
+
+
+def person_jql(project: str, name: str) -> str | None:
+    """JQL finding a person's issue by its summary; None when the name leaves nothing to search for."""
+    words = " ".join(_TEXT_SEARCH_SYNTAX.sub(" ", name).split())
+    return f'project = "{project}" AND summary ~ "{words}" ORDER BY created ASC' if words else None
+
+
+def is_person(summary: str | None, name: str) -> bool:
+    """Jira's text search is fuzzy: only an issue named exactly after the person (any case) is theirs."""
+    return " ".join(str(summary or "").split()).casefold() == " ".join(name.split()).casefold()
+
+
+def linked_keys(issue_links: Iterable[dict[str, Any]], link_type: str) -> set[str]:
+    """Keys of the issues linked to an issue with this link type (either direction)."""
+    keys = set()
+    for issue_link in issue_links:
+        if str((issue_link.get("type") or {}).get("name") or "").casefold() != link_type.casefold():
+            continue
+        for side in ("inwardIssue", "outwardIssue"):
+            if issue_link.get(side):
+                keys.add(str(issue_link[side].get("key")))
+    return keys
+
+
+def missing_questions(questions: Iterable[Question], subtasks: Iterable[dict[str, Any]]) -> list[Question]:
+    """Questions without a sub-task of that summary yet (a retry after a crash creates only the rest)."""
+    asked = {" ".join(str((s.get("fields") or {}).get("summary") or "").split()).casefold() for s in subtasks}
+    return [q for q in questions if _shortened(q.summary).casefold() not in asked]

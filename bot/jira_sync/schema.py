@@ -1,4 +1,4 @@
-"""The Jira sync's tables (versions 42 and 45; the poller it reads is in bot/incidents)."""
+"""The Jira sync's tables (versions 42, 45 and 46; the poller it reads is in bot/incidents)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ def _jira(db: sqlite_utils.Database) -> None:
     )
 
 
+def _timeline_issue(db: sqlite_utils.Database) -> None:
+    # The incident process's linked timeline issue (JIRA_TIMELINE=issue), created once per linked incident.
+    db.execute("ALTER TABLE jira_links ADD COLUMN timeline_key TEXT")
+    db.execute("ALTER TABLE jira_links ADD COLUMN timeline_attempted_at REAL")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(42, "jira_sync: links, forwarded notes, problems", _jira),
     Migration(
@@ -47,4 +53,5 @@ MIGRATIONS: tuple[Migration, ...] = (
             state={"jira_sync:cursor": "jira_sync.cursor"},
         ),
     ),
+    Migration(46, "jira_sync: timeline issue of a link", _timeline_issue),
 )

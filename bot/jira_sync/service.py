@@ -17,6 +17,7 @@ from bot.jira_sync import config
 from bot.jira_sync.effects import MISSING_TRANSITION, JiraEffects
 from bot.jira_sync.jira_to_pagerduty import JiraPoll
 from bot.jira_sync.pagerduty_to_jira import PagerDutyToJira
+from bot.jira_sync.process_effects import ProcessEffects
 from bot.outbox import Handler
 
 JOB = "jira_sync.poll"
@@ -36,13 +37,14 @@ class JiraSyncService(CapabilityService):
         self.jira_poll = JiraPoll(self.store, self.outbox, self.jira, searcher, self.config, self.poller)
         timeout = profile(foundation.settings).timeout
         self.writes = JiraEffects(self.store, self.outbox, self.jira, self.config, self.poller, timeout)
+        self.process = ProcessEffects(self.writes)  # severity, question sub-tasks, links, timeline
 
     # --- CapabilityService -----------------------------------------------------------------------
     def jobs(self) -> tuple[Job, ...]:
         return (self.poller.job, Job(JOB, self.config.poll_seconds, self.jira_poll.poll))
 
     def effects(self) -> Mapping[str, Handler]:
-        return {**self.poller.effects(), **self.writes.by_kind()}
+        return {**self.poller.effects(), **self.writes.by_kind(), **self.process.by_kind()}
 
 
     def prune(self, before: float) -> int:

@@ -1,8 +1,12 @@
-"""Jira Cloud fake: REST v2/v3 issues, a simple workflow, comments, links and `/search/jql` with nextPageToken.
+"""Jira Cloud fake: REST v2/v3 issues, sub-tasks, a simple workflow, comments, links, a select-list custom field
+(Severity) and `/search/jql` with nextPageToken.
 
 Shapes follow https://developer.atlassian.com/cloud/jira/platform/rest/v3/ closely enough for the `jira`
 library: `serverInfo` says `deploymentType: Cloud`, `self` links point at the fake, v3 bodies carry ADF
-(strings are accepted too), the removed `/search` answers 410 and bad credentials get Jira's plain-text 401.
+(strings are accepted too), the removed `/search` answers 410 and bad credentials get Jira's plain-text 401. A
+sub-task is created with `fields.parent` (`{"key"}` or `{"id"}`) and a sub-task issue type, in its parent's
+project; the parent lists it in `fields.subtasks` and it shows its parent in `fields.parent`, as Jira does. Links
+are made with `POST /issueLink` (`{type: {name}, inwardIssue: {key}, outwardIssue: {key}}`, 201 without a body).
 """
 
 from __future__ import annotations
@@ -314,9 +318,11 @@ class JiraFake(JiraState, FakeService):
         self.notify()
         return {k: project[k] for k in ("id", "key", "name")}
 
-    def add_issue_type(self, name: str) -> None:
+    def add_issue_type(self, name: str, *, subtask: bool = False) -> None:
         with self.lock:
             self.issue_types.setdefault(name, str(10001 + len(self.issue_types)))
+            if subtask:
+                self.subtask_types.add(name)
 
     def add_link_type(self, name: str, inward: str, outward: str) -> None:
         with self.lock:
@@ -384,6 +390,12 @@ class JiraFake(JiraState, FakeService):
         with self.lock:
             issue = self._require(key)
             return [self._comment_json(issue, c, "2") for c in issue.comments]
+
+    def subtasks(self, key: str) -> list[dict[str, Any]]:
+        """The sub-tasks of an issue as REST v2 renders them, oldest first."""
+        with self.lock:
+            parent = self._require(key)
+            return [self._issue_json(i, "2") for i in self._issues.values() if i.parent == parent.id]
 
     def links(self) -> list[dict[str, str]]:
         """Every issue link as {"type", "inward", "outward"} with issue keys."""

@@ -14,7 +14,8 @@ CATEGORIES = {
     "indeterminate": (4, "In Progress", "yellow"),
     "done": (3, "Done", "green"),
 }
-DEFAULT_ISSUE_TYPES = ("Task", "Incident", "Question", "Timeline")
+DEFAULT_ISSUE_TYPES = ("Task", "Incident", "Question", "Timeline", "Sub-task")
+DEFAULT_SUBTASK_TYPES = ("Sub-task",)  # issue types at the sub-task level: they need a parent, and have no children
 DEFAULT_LINK_TYPES = (
     ("Blocks", "is blocked by", "blocks"),
     ("Relates", "relates to", "relates to"),
@@ -47,6 +48,8 @@ FIELD_CATALOGUE = (
     ("creator", "Creator", ["creator"], "user"),
     ("duedate", "Due date", ["due", "duedate"], "date"),
     ("issuelinks", "Linked Issues", ["issueLink"], "array"),
+    ("subtasks", "Sub-tasks", ["subtasks"], "array"),
+    ("parent", "Parent", ["parent"], None),
     ("comment", "Comment", ["comment"], "comments-page"),
     (SEVERITY_FIELD, "Severity", ["cf[10050]", "Severity", "Severity[Dropdown]"], "option"),
 )
@@ -98,6 +101,7 @@ class Issue:
     status: str = "To Do"
     status_changed: float = 0.0
     resolved: float | None = None
+    parent: str | None = None  # a sub-task's parent issue id
     values: dict[str, Any] = field(default_factory=dict)  # editable fields by id: summary, priority (id), labels...
     comments: list[Comment] = field(default_factory=list)
     histories: list[dict[str, Any]] = field(default_factory=list)  # author is an accountId, created a float

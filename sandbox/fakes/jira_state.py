@@ -17,6 +17,7 @@ from sandbox.fakes.jira_model import (
     DEFAULT_ISSUE_TYPES,
     DEFAULT_LINK_TYPES,
     DEFAULT_PRIORITY,
+    DEFAULT_SUBTASK_TYPES,
     FIELD_PARSERS,
     PRIORITY_NAMES,
     RESOLUTION_DONE,
@@ -45,6 +46,7 @@ class JiraState:
         self._clock_offset = 0.0 if start_time is None else start_time - time.time()
         self.projects: dict[str, dict[str, Any]] = {}
         self.issue_types: dict[str, str] = {}
+        self.subtask_types: set[str] = set(DEFAULT_SUBTASK_TYPES)
         self.link_types: dict[str, tuple[str, str, str]] = {}  # id -> (name, inward, outward)
         self._issues: dict[str, Issue] = {}
         self._keys: dict[str, str] = {}
@@ -68,10 +70,12 @@ class JiraState:
         errors: dict[str, str] = {}
         project = self._project_by_ref(ref_of(fields.pop("project", None)))
         issuetype = self._issuetype_by_ref(ref_of(fields.pop("issuetype", None)))
+        parent_ref = fields.pop("parent", None)
         if project is None:
             errors["project"] = "Specify a valid project ID or key"
         if issuetype is None:
             errors["issuetype"] = "Specify a valid issue type"
+        parent = self._parent_of(project, issuetype, parent_ref, errors)
         if not fields.get("summary"):
             errors["summary"] = "You must specify a summary of the issue."
         values, field_errors = self._parse_fields(fields)
@@ -82,10 +86,37 @@ class JiraState:
         project["counter"] += 1
         key = f"{project['key']}-{project['counter']}"
         issue = Issue(str(next(self._issue_ids)), key, project["key"], issuetype, author, now, now, status_changed=now)
+        issue.parent = parent.id if parent is not None else None
         issue.values = {"priority": DEFAULT_PRIORITY, "labels": [], "reporter": author, **values}
         self._issues[issue.id] = issue
         self._keys[issue.key] = issue.id
         return issue
+
+    def _parent_of(
+        self, project: dict[str, Any] | None, issuetype: str | None, raw: Any, errors: dict[str, str]
+    ) -> Issue | None:
+        """A sub-task needs a parent (`fields.parent: {"key"|"id"}`) in its own project that is not a sub-task itself;
+        any other issue type takes none. Problems go into `errors` (Jira's 400 shape)."""
+        if issuetype is None or project is None:
+            return None
+        if issuetype not in self.subtask_types:
+            if raw is not None:
+                errors["parent"] = "Only sub-task issue types can have a parent here."
+            return None
+        ref = ref_of(raw) if isinstance(raw, dict) else None
+        if not ref:
+            errors["parent"] = "Issue type is a sub-task but parent issue key or id not specified."
+            return None
+        parent = self._lookup(ref)
+        if parent is None:
+            errors["parent"] = f"Could not find issue by id or key: {ref}"
+        elif parent.issuetype in self.subtask_types:
+            errors["parent"] = "A sub-task cannot be the parent of another sub-task."
+        elif parent.project != project["key"]:
+            errors["parent"] = "A sub-task must be in the same project as its parent."
+        else:
+            return parent
+        return None
 
     def _parse_or_400(self, fields: dict[str, Any]) -> dict[str, Any]:
         values, errors = self._parse_fields(fields)
@@ -251,6 +282,8 @@ class JiraState:
             "creator": self._user_json(issue.creator),
             "duedate": values.get("duedate"),
             "issuelinks": self._issue_links_json(issue, v),
+            "subtasks": [self._brief_json(i, v) for i in self._issues.values() if i.parent == issue.id],
+            **({"parent": self._brief_json(self._issues[issue.parent], v)} if issue.parent else {}),
             "comment": {"comments": comments, "maxResults": len(comments), "total": len(comments), "startAt": 0},
             SEVERITY_FIELD: self._option_json(values.get(SEVERITY_FIELD), v),
         }
@@ -299,7 +332,8 @@ class JiraState:
         type_id = self.issue_types[name]
         base = {"self": f"{self._origin()}/rest/api/{v}/issuetype/{type_id}", "id": type_id, "description": ""}
         icon = f"{self._origin()}/images/icons/issuetypes/{type_id}.svg"
-        return {**base, "iconUrl": icon, "name": name, "subtask": False, "hierarchyLevel": 0}
+        subtask = name in self.subtask_types
+        return {**base, "iconUrl": icon, "name": name, "subtask": subtask, "hierarchyLevel": -1 if subtask else 0}
 
     def _project_json(self, project: dict[str, Any], v: str) -> dict[str, Any]:
         base = {"self": f"{self._origin()}/rest/api/{v}/project/{project['id']}", "id": project["id"]}
@@ -325,14 +359,17 @@ class JiraState:
             other_id, side = (
                 (link["outward"], "outwardIssue") if link["inward"] == issue.id else (link["inward"], "inwardIssue")
             )
-            other = self._issues[other_id]
-            brief_fields = {"summary": other.values.get("summary"), "status": self._status_json(other.status, v)}
-            brief_fields.update({"priority": self._priority_json(other.values.get("priority"), v)})
-            brief_fields["issuetype"] = self._issuetype_json(other.issuetype, v)
-            brief = {"id": other.id, "key": other.key, "self": self._issue_url(other, v), "fields": brief_fields}
+            brief = self._brief_json(self._issues[other_id], v)
             entry = {"id": link["id"], "self": f"{self._origin()}/rest/api/{v}/issueLink/{link['id']}"}
             result.append({**entry, "type": self._link_type_json(link["type"], v), side: brief})
         return result
+
+    def _brief_json(self, other: Issue, v: str) -> dict[str, Any]:
+        """Another issue as Jira shows it inside an issue (links, sub-tasks, parent): key and a few fields."""
+        brief_fields = {"summary": other.values.get("summary"), "status": self._status_json(other.status, v)}
+        brief_fields.update({"priority": self._priority_json(other.values.get("priority"), v)})
+        brief_fields["issuetype"] = self._issuetype_json(other.issuetype, v)
+        return {"id": other.id, "key": other.key, "self": self._issue_url(other, v), "fields": brief_fields}
 
     def _option_json(self, option_id: str | None, v: str) -> dict[str, Any] | None:
         if option_id is None:

@@ -1,5 +1,6 @@
 """The sandbox scene of the Jira sync: a PagerDuty service, and a short tour in which a P1 incident becomes a Jira
-issue and closing that issue in Jira resolves the incident."""
+issue and closing that issue in Jira resolves the incident. With the incident process configured (JIRA_QUESTIONS_FILE,
+JIRA_LINK_TYPE, JIRA_TIMELINE, …) the tour also shows the issue's question sub-tasks, links and timeline."""
 
 from __future__ import annotations
 
@@ -35,6 +36,26 @@ def p1_incident(world: World, runtime: Runtime, transcript: Transcript) -> None:
         f"      | Jira {issue['key']}: “{fields['summary']}”, priority {fields['priority']['name']}, "
         f"labels {', '.join(fields['labels'])}, status {fields['status']['name']}"
     )
+    _show_process(world, runtime, transcript, issue["key"])
+
+
+def _show_process(world: World, runtime: Runtime, transcript: Transcript, key: str) -> None:
+    """What the incident process added to the issue, once its effects are done (nothing when it is off)."""
+    process = runtime.services["jira_sync"].config.process  # type: ignore[attr-defined]
+    if not (process.questions or process.link_type or process.timeline or process.severity_field):
+        return
+    pending = "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND kind LIKE 'jira_sync.%'"
+    world.jira.wait_for(lambda: not runtime.store.scalar(pending), timeout=WAIT, message="the incident process")
+    subtasks = [s["fields"]["summary"] for s in world.jira.subtasks(key)]
+    if subtasks:
+        transcript.say(f"      | question sub-tasks: {'; '.join(subtasks)}")
+    links = [f"{link['type']} {link['outward']}" for link in world.jira.links() if link["inward"] == key]
+    if links:
+        transcript.say(f"      | linked: {', '.join(links)}")
+    if process.timeline:
+        timeline = runtime.store.scalar("SELECT timeline_key FROM jira_links WHERE issue_key = ?", [key]) or key
+        posted = len(world.jira.comments(timeline))
+        transcript.say(f"      | PagerDuty's log goes to {timeline} as comments ({posted} so far)")
 
 
 def done_in_jira(world: World, runtime: Runtime, transcript: Transcript) -> None:

@@ -269,3 +269,58 @@ def test_human_helpers_change_what_the_client_sees(client: JIRA, fake: JiraFake)
     assert [h.items[-1].field for h in issue.changelog.histories] == ["priority", "status"]
     with pytest.raises(ValueError, match="no transition"):
         fake.transition_as_human(created["key"], "In Progress")
+
+
+def test_sub_tasks_have_a_parent_in_the_same_project(client: JIRA, fake: JiraFake) -> None:
+    parent = new_issue(client, "Database down")
+    child = new_issue(client, "Who is affected?", issuetype={"name": "Sub-task"}, parent={"key": parent.key})
+    assert child.raw["fields"]["parent"]["key"] == parent.key
+    assert child.raw["fields"]["issuetype"]["subtask"] is True
+    subtasks = client.issue(parent.key, fields="subtasks").raw["fields"]["subtasks"]
+    assert [(s["key"], s["fields"]["summary"]) for s in subtasks] == [(child.key, "Who is affected?")]
+    assert [s["key"] for s in fake.subtasks(parent.key)] == [child.key]
+    assert "parent" not in client.issue(parent.key).raw["fields"]
+
+    fake.add_project("PERSON", "People")
+    elsewhere = new_issue(client, "Ada", project={"key": "PERSON"}, issuetype={"name": "Task"})
+    refusals = [
+        ({"issuetype": {"name": "Sub-task"}}, "parent issue key or id not specified"),
+        ({"issuetype": {"name": "Sub-task"}, "parent": {"key": "OPS-999"}}, "Could not find issue"),
+        ({"issuetype": {"name": "Sub-task"}, "parent": {"key": child.key}}, "cannot be the parent"),
+        ({"issuetype": {"name": "Sub-task"}, "parent": {"key": elsewhere.key}}, "same project"),
+        ({"parent": {"key": parent.key}}, "Only sub-task issue types"),
+    ]
+    for fields, message in refusals:
+        with pytest.raises(JIRAError) as error:
+            new_issue(client, "Question", **fields)
+        assert error.value.status_code == 400 and message in error.value.response.json()["errors"]["parent"]
+
+
+def test_links_posted_as_the_api_takes_them_show_on_both_issues(client: JIRA, fake: JiraFake) -> None:
+    fake.add_project("PERSON", "People")
+    incident, person = new_issue(client, "incident"), new_issue(client, "Ada", project={"key": "PERSON"})
+    body = {"type": {"name": "Relates"}, "inwardIssue": {"key": incident.key}, "outwardIssue": {"key": person.key}}
+    response = client._session.post(client._get_url("issueLink"), json=body)
+    assert response.status_code == 201 and not response.content
+    assert fake.links() == [{"type": "Relates", "inward": incident.key, "outward": person.key}]
+    on_incident = client.issue(incident.key, fields="issuelinks").raw["fields"]["issuelinks"]
+    on_person = client.issue(person.key, fields="issuelinks").raw["fields"]["issuelinks"]
+    assert [(i["type"]["name"], i["outwardIssue"]["key"]) for i in on_incident] == [("Relates", person.key)]
+    assert [(i["type"]["name"], i["inwardIssue"]["key"]) for i in on_person] == [("Relates", incident.key)]
+    with pytest.raises(JIRAError) as error:
+        client._session.post(client._get_url("issueLink"), json={**body, "outwardIssue": {"key": "PERSON-99"}})
+    assert error.value.status_code == 404
+
+
+def test_a_select_custom_field_takes_an_option_by_value(client: JIRA, fake: JiraFake) -> None:
+    severity = severity_field_id(client)
+    field = next(f for f in client.fields() if f["id"] == severity)
+    assert field["schema"]["type"] == "option" and field["custom"] is True
+    issue = new_issue(client, **{severity: {"value": "SEV-1"}})
+    assert fake.issue(issue.key)["fields"][severity]["value"] == "SEV-1"
+    with pytest.raises(JIRAError) as error:
+        new_issue(client, **{severity: {"value": "Critical"}})
+    assert error.value.status_code == 400 and severity in error.value.response.json()["errors"]
+    with pytest.raises(JIRAError) as error:
+        new_issue(client, customfield_10042={"value": "SEV-1"})  # a field this site does not have
+    assert "customfield_10042" in error.value.response.json()["errors"]
