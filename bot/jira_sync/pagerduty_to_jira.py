@@ -29,6 +29,11 @@ from bot.text import quoted
 log = logging.getLogger(__name__)
 
 
+# Links with no Jira issue to sync with: its create failed for good, or was only recorded in shadow mode (the old
+# tool created that issue; Switchboard never acts on it later).
+NO_ISSUE = ("failed", "shadowed")
+
+
 class PagerDutyToJira:
     needs_log_entries = True  # priority raises and notes are only in the log
 
@@ -58,7 +63,7 @@ class PagerDutyToJira:
         links = _links_of(db, window)
         # A PagerDuty write of ours still pending means PagerDuty's state is not final for that link: look next time.
         busy = links_with_pending(db, (PD_RESOLVE, PD_PRIORITY, PD_NOTE))
-        busy |= {link["id"] for link in links.values() if link["state"] == "failed"}  # no issue to sync with
+        busy |= {link["id"] for link in links.values() if link["state"] in NO_ISSUE}  # no issue to sync with
         for incident in window.incidents.values():
             link = links.get(incident.id)
             if link is None:
@@ -125,7 +130,7 @@ class PagerDutyToJira:
         for entry in window.entries:
             link = links.get(entry.incident_id)
             body = rules.timeline_comment(entry)
-            if link is None or link["state"] == "failed" or body is None:
+            if link is None or link["state"] in NO_ISSUE or body is None:
                 continue
             payload = {"link_id": link["id"], "body": body}
             self.outbox.enqueue(f"jira:timeline:{window.account}:{entry.id}", TIMELINE, payload, db=db)
@@ -133,7 +138,7 @@ class PagerDutyToJira:
     def _forward_notes(self, db: sqlite_utils.Database, window: Window, links: dict[str, dict[str, Any]]) -> None:
         for incident_id, notes in (window.extra.get("jira_notes") or {}).items():
             link = links.get(incident_id)
-            if link is None or link["state"] == "failed":
+            if link is None or link["state"] in NO_ISSUE:
                 continue
             ref = f"{window.account}/{incident_id}"
             for note in notes:

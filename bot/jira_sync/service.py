@@ -14,7 +14,7 @@ from bot.clients.common import profile
 from bot.clients.jira import build_jira
 from bot.incidents.poller import shared_poller
 from bot.jira_sync import config
-from bot.jira_sync.effects import MISSING_TRANSITION, JiraEffects
+from bot.jira_sync.effects import CREATE, MISSING_TRANSITION, JiraEffects
 from bot.jira_sync.jira_to_pagerduty import JiraPoll
 from bot.jira_sync.pagerduty_to_jira import PagerDutyToJira
 from bot.jira_sync.process_effects import ProcessEffects
@@ -27,6 +27,7 @@ class JiraSyncService(CapabilityService):
     def __init__(self, foundation: Foundation):
         self.config = config.load(foundation.settings)
         self.store = foundation.store
+        self.shadow = foundation.shadow
         self.outbox = foundation.outbox
         self.jira = build_jira(foundation.settings)
         # Searches go to /rest/api/3/search/jql (the replacement of the removed /search); the fields read
@@ -40,6 +41,15 @@ class JiraSyncService(CapabilityService):
         self.process = ProcessEffects(self.writes)  # severity, question sub-tasks, links, timeline
 
     # --- CapabilityService -----------------------------------------------------------------------
+    def start(self) -> None:
+        if not self.shadow.active("jira_sync"):
+            # Incidents whose issue was only recorded in shadow mode were the old tool's: never acted on later.
+            self.store.execute(
+                "UPDATE jira_links SET state = 'shadowed' WHERE state = 'creating' AND id IN "
+                "(SELECT json_extract(payload, '$.link_id') FROM outbox WHERE state = 'shadowed' AND kind = ?)",
+                [CREATE],
+            )
+
     def jobs(self) -> tuple[Job, ...]:
         return (self.poller.job, Job(JOB, self.config.poll_seconds, self.jira_poll.poll))
 

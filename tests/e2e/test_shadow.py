@@ -64,4 +64,7 @@ def test_a_shadow_run_writes_nothing_and_records_every_would_be_effect(world, ma
     assert writes["zendesk"] == before["zendesk"]  # the message seen in shadow: the old tool answered it
     assert writes["github"] == before["github"]  # the alarm seen in shadow: not acted on later
     assert len(world.statuspage.calls("POST")) == 1  # the status incident is state: still current, so opened once
+    assert writes["jira"] == before["jira"]  # the P1's issue was the old tool's to make
+    link = after.runtime.store.query_one("SELECT state FROM jira_links")
+    assert link["state"] == "shadowed"
 
