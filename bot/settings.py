@@ -259,6 +259,7 @@ class Settings:
 
     values: Mapping[str, Any]
     raw: Mapping[str, str] = field(default_factory=dict)  # every variable seen, for capability-specific extras
+    renamed: tuple[str, ...] = ()  # one warning per old name read as its new one
 
     def __getattr__(self, item: str) -> Any:
         values = object.__getattribute__(self, "values")
@@ -324,16 +325,51 @@ class Settings:
         return load_settings({**self.raw, **overrides}, dotenv_path=None)
 
 
+# The names the replaced tools used (their READMEs), read when the new name is unset, with a warning at startup.
+ALIASES: dict[str, tuple[str, str]] = {  # old name -> (new name, the tool that used it)
+    "STATUSPAGE_KEY": ("STATUSPAGE_API_KEY", "pagerstatus"),
+    "STATUSPAGE_PAGE": ("STATUSPAGE_PAGE_ID", "pagerstatus"),
+    "ZENDESK_AGENT_EMAIL": ("ZENDESK_EMAIL", "zenslackchat"),
+    "ZENDESK_USER_ID": ("ZENDESK_ASSIGNEE_ID", "zenslackchat"),
+    "SRE_SUPPORT_CHANNEL": ("SUPPORT_CHANNELS", "zenslackchat"),
+    "PAGERDUTY_ESCALATION_POLICY_ID": ("SUPPORT_ESCALATION_POLICY", "zenslackchat"),
+    "DISABLE_MESSAGE_PROCESSING": ("SUPPORT_DISABLE_MESSAGE_PROCESSING", "zenslackchat"),
+    "JIRA_SERVER_URL": ("JIRA_URL", "jira-pagerduty-integration"),
+    "JIRA_USER_EMAIL": ("JIRA_EMAIL", "jira-pagerduty-integration"),
+    "PAGERDUTY_USER_EMAIL": ("PAGERDUTY_FROM_EMAIL", "jira-pagerduty-integration"),
+    "INCIDENT_PROJECT_KEY": ("JIRA_PROJECT", "jira-pagerduty-integration"),
+    "QUESTIONS_FILE": ("JIRA_QUESTIONS_FILE", "jira-pagerduty-integration"),
+    "PERSON_PROJECT_KEY": ("JIRA_PERSON_PROJECT", "jira-pagerduty-integration"),
+    "TIMELINE_PROJECT_KEY": ("JIRA_TIMELINE_PROJECT", "jira-pagerduty-integration"),
+}
+ALIAS_PREFIXES: dict[str, tuple[str, str]] = {"PD_ACCOUNT_": ("PAGERDUTY_ACCOUNT_", "pagerstatus")}
+
+
+def apply_aliases(merged: dict[str, str]) -> list[str]:
+    """Copy every old name that is set to its new name when that is unset; one warning line per name used."""
+    warnings = []
+    renames = {old: new for old, new in ALIASES.items() if old in merged}
+    for prefix, (new_prefix, tool) in ALIAS_PREFIXES.items():
+        renames.update({key: (new_prefix + key[len(prefix) :], tool) for key in merged if key.startswith(prefix)})
+    for old, (new, tool) in sorted(renames.items()):
+        if merged.get(new, "").strip() or not merged[old].strip():
+            continue
+        merged[new] = merged[old]
+        warnings.append(f"{old} is {tool}'s name for {new}: it is read as {new}; rename it")
+    return warnings
+
+
 def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | None = ROOT / ".env") -> Settings:
     """Read `.env` (if any) under the environment (the environment wins) and parse every known setting."""
     merged: dict[str, str] = {}
     if dotenv_path is not None and dotenv_path.is_file():
         merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
     merged.update(os.environ if environ is None else environ)
+    renamed = apply_aliases(merged)
     values: dict[str, Any] = {}
     for spec in CORE:
         raw = merged.get(spec.name)
         if raw is None or raw.strip() == "":
             raw = spec.default
         values[spec.name] = None if raw is None else spec.parse(spec.name, raw)
-    return Settings(values=values, raw=merged)
+    return Settings(values=values, raw=merged, renamed=tuple(renamed))

@@ -148,6 +148,8 @@ def _describe(runtime: Runtime, kind: str, payload: dict[str, Any]) -> tuple[str
 def build(settings: Settings) -> Runtime:
     """Connect to Slack (`auth.test`), open the database, build the foundation, every capability that is on,
     and the listeners. Raises StartupError with a one-line reason."""
+    for warning in settings.renamed:
+        log.warning("%s", warning)
     missing = settings.missing_slack_tokens()
     if missing:
         raise StartupError(f"missing {' and '.join(missing)}")
@@ -192,6 +194,8 @@ def build(settings: Settings) -> Runtime:
             runtime.services[capability.name] = service
             if capability.reads_messages:
                 runtime.message_readers.append(service)
+            if capability.reads_mentions:
+                runtime.mention_readers.append(service)
             jobs += service.jobs()
     _register_jobs(scheduler, jobs)
     _register_effects(runtime.outbox, runtime.services)

@@ -83,3 +83,26 @@ def test_plain_http_vendor_urls_are_refused_unless_loopback():
     assert settings(JIRA_URL="http://127.0.0.1:8080").jira_url == "http://127.0.0.1:8080"
     assert settings(SLACK_API_URL="http://[::1]:9/api").slack_api_url == "http://[::1]:9/api"
     assert settings(JIRA_URL="https://acme.atlassian.net").jira_url == "https://acme.atlassian.net"
+
+
+def test_the_replaced_tools_setting_names_are_read_with_a_warning():
+    s = load_settings(
+        {
+            "PD_ACCOUNT_HUGOPS": "pd-key",
+            "STATUSPAGE_KEY": "sp-key",
+            "JIRA_SERVER_URL": "https://acme.atlassian.net",
+            "JIRA_URL": "",
+            "SRE_SUPPORT_CHANNEL": "C0SUPPORT",
+            "SUPPORT_CHANNELS": "C0NEW",
+        },
+        dotenv_path=None,
+    )
+    assert s.statuspage_api_key == "sp-key" and s.jira_url == "https://acme.atlassian.net"
+    assert s.raw["PAGERDUTY_ACCOUNT_HUGOPS"] == "pd-key"
+    assert s.raw["SUPPORT_CHANNELS"] == "C0NEW"  # the new name wins when both are set
+    assert s.renamed[1] == (
+        "PD_ACCOUNT_HUGOPS is pagerstatus's name for PAGERDUTY_ACCOUNT_HUGOPS: "
+        "it is read as PAGERDUTY_ACCOUNT_HUGOPS; rename it"
+    )
+    assert len(s.renamed) == 3 and all("SRE_SUPPORT_CHANNEL" not in line for line in s.renamed)
+    assert "sp-key" not in " ".join(s.renamed)  # names only, never values
