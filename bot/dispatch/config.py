@@ -6,10 +6,11 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.dispatch.message_spec import Defaults
 from bot.dispatch.rules import EVERYONE
-from bot.settings import Setting, Settings, SettingsError, parse_bool, parse_text
+from bot.settings import Setting, Settings, SettingsError, parse_bool, parse_text, parse_url
 
 # GitHub allows 80 content-creating requests a minute and 500 an hour: stay well below both by default.
 DEFAULT_CREATES_PER_MINUTE = 40
@@ -20,9 +21,14 @@ _GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9_.-]
 _PD_ID = re.compile(r"[A-Z0-9]{2,20}")
 _ALLOWED = re.compile(r"[UWS][A-Z0-9]{2,}")
 _PORT = re.compile(r"\d+")
+# https://sqs.<region>.amazonaws.com/<account ID>/<queue name> (or an emulator's URL with the same path)
+_QUEUE_PATH = re.compile(r"/[0-9]{12}/[A-Za-z0-9_-]{1,80}(?:\.fifo)?")
+_SECONDS = re.compile(r"[0-9]+")
 CAPABILITY = "dispatch"
 MIN_TOKEN_LENGTH = 32  # a bearer token that short can be guessed or brute-forced over a network
 DEFAULT_BROADCAST_MAX = 200
+MAX_SQS_WAIT_SECONDS = 20  # SQS's longest long poll
+MAX_SQS_VISIBILITY_SECONDS = 12 * 60 * 60  # SQS's longest visibility timeout
 
 
 def parse_minutes(name: str, value: str) -> float:
@@ -75,6 +81,33 @@ def parse_pem_file(name: str, value: str) -> str:
 def parse_intake_port(name: str, value: str) -> int:
     if not _PORT.fullmatch(value.strip()) or not 0 < int(value) < 65536:
         raise SettingsError(f"{name} must be a TCP port between 1 and 65535, got {value!r}")
+    return int(value)
+
+
+def parse_queue_url(name: str, value: str) -> str:
+    """An SQS queue URL: https (plain http only for a loopback emulator), path /<account ID>/<queue name>."""
+    url = parse_url(name, value.strip())
+    if not _QUEUE_PATH.fullmatch(urlsplit(url).path):
+        raise SettingsError(
+            f"{name} must be an SQS queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/alarms, "
+            f"got {value!r}"
+        )
+    return url
+
+
+def parse_sqs_wait(name: str, value: str) -> int:
+    """A long poll's wait: SQS allows 1 to 20 seconds (0 would be a short poll, a busy loop on an empty queue)."""
+    return _seconds_between(name, value, 1, MAX_SQS_WAIT_SECONDS)
+
+
+def parse_sqs_visibility(name: str, value: str) -> int:
+    """A visibility timeout: at least 1 second (0 would hand a bad message straight back), at most SQS's 12 hours."""
+    return _seconds_between(name, value, 1, MAX_SQS_VISIBILITY_SECONDS)
+
+
+def _seconds_between(name: str, value: str, low: int, high: int) -> int:
+    if not _SECONDS.fullmatch(value.strip()) or not low <= int(value) <= high:
+        raise SettingsError(f"{name} must be a whole number of seconds from {low} to {high}, got {value!r}")
     return int(value)
 
 
@@ -189,6 +222,36 @@ CREATES_PER_MINUTE = Setting(
     "GitHub issues and comments created per minute at most (GitHub allows 80)",
     capability=CAPABILITY,
 )
+SQS_QUEUE_URL = Setting(
+    "DISPATCH_SQS_QUEUE_URL",
+    None,
+    parse_queue_url,
+    "Turns on the SQS intake: long-polls this queue (subscribed to the producers' SNS topic) for messages; needs "
+    "`pip install boto3` and AWS credentials from the standard chain (environment, config files, instance role)",
+    capability=CAPABILITY,
+)
+SQS_ENDPOINT_URL = Setting(
+    "DISPATCH_SQS_ENDPOINT_URL",
+    None,
+    parse_url,
+    "SQS endpoint used instead of the region's: a VPC endpoint, or a local emulator over http://127.0.0.1",
+    capability=CAPABILITY,
+)
+SQS_WAIT_SECONDS = Setting(
+    "DISPATCH_SQS_WAIT_SECONDS",
+    str(MAX_SQS_WAIT_SECONDS),
+    parse_sqs_wait,
+    "How long one SQS receive waits for a message (a long poll, 1 to 20 s); shutdown never waits for it",
+    capability=CAPABILITY,
+)
+SQS_VISIBILITY_SECONDS = Setting(
+    "DISPATCH_SQS_VISIBILITY_SECONDS",
+    "60",
+    parse_sqs_visibility,
+    "How long a received SQS message stays hidden; one not taken in (invalid, or not stored) is received again "
+    "after it, until the queue's redrive policy moves it to the dead-letter queue",
+    capability=CAPABILITY,
+)
 CREATES_PER_HOUR = Setting(
     "DISPATCH_GITHUB_CREATES_PER_HOUR",
     str(DEFAULT_CREATES_PER_HOUR),
@@ -212,6 +275,10 @@ SETTINGS: tuple[Setting, ...] = (
     TLS_KEY,
     CREATES_PER_MINUTE,
     CREATES_PER_HOUR,
+    SQS_QUEUE_URL,
+    SQS_ENDPOINT_URL,
+    SQS_WAIT_SECONDS,
+    SQS_VISIBILITY_SECONDS,
 )
 
 
@@ -232,6 +299,10 @@ class DispatchConfig:
     tls_key: str | None
     creates_per_minute: int
     creates_per_hour: int
+    sqs_queue_url: str | None  # set: the SQS intake long-polls this queue
+    sqs_endpoint_url: str | None  # instead of the region's endpoint (a VPC endpoint, a local emulator)
+    sqs_wait_seconds: int  # one long poll
+    sqs_visibility_seconds: int  # how long a received message stays hidden before it is received again
 
     @property
     def message_defaults(self) -> Defaults:
@@ -268,4 +339,8 @@ def load(settings: Settings) -> DispatchConfig:
         tls_key=tls_key,
         creates_per_minute=settings.read(CREATES_PER_MINUTE),
         creates_per_hour=settings.read(CREATES_PER_HOUR),
+        sqs_queue_url=settings.read(SQS_QUEUE_URL),
+        sqs_endpoint_url=settings.read(SQS_ENDPOINT_URL),
+        sqs_wait_seconds=settings.read(SQS_WAIT_SECONDS),
+        sqs_visibility_seconds=settings.read(SQS_VISIBILITY_SECONDS),
     )

@@ -1,6 +1,6 @@
 """Alarm dispatch (replaces mapbox/dispatch): intake, answers, timeouts, status and counts.
 
-Every intake (CLI, HTTP, /dispatch) ends in `submit()`; routing then happens step by step in the outbox
+Every intake (CLI, HTTP, SQS, /dispatch) ends in `submit()`; routing then happens step by step in the outbox
 (effects.py). Button clicks (answers.py) and the timeout job (timeouts.py) only change the alert's row under a
 condition, so of two concurrent answers exactly one wins.
 """
@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.capability import CapabilityService, Foundation, Job
+from bot.clients.sqs import QueueError, connect
 from bot.dispatch import rules
 from bot.dispatch import slack_messages as ui
 from bot.dispatch.alerts import Accepted, AlertStore, accept, reject
@@ -26,8 +27,10 @@ from bot.dispatch.intake_http import IntakeServer
 from bot.dispatch.message_spec import SLACK_TYPES, InvalidMessage, Message, parse_message
 from bot.dispatch.paging import Pager
 from bot.dispatch.slack_people import SlackPeople
+from bot.dispatch.sqs_intake import QueueIntake, unwrap_sns
 from bot.dispatch.timeouts import Timeouts
 from bot.outbox import OUTBOX_JOB, Handler
+from bot.settings import SettingsError
 from bot.text import escape, quoted
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,28 @@ class DispatchService(CapabilityService):
                 tls_cert=config.tls_cert,
                 tls_key=config.tls_key,
             )
+        self.queue_intake: QueueIntake | None = None
+        if config.sqs_queue_url is not None:
+            self.queue_intake = self._queue_intake(config.sqs_queue_url)
+
+    def _queue_intake(self, queue_url: str) -> QueueIntake:
+        """The SQS intake; boto3 is imported only now. A missing boto3 or AWS region stops startup, naming the
+        setting."""
+        settings, config = self.foundation.settings, self.config
+        try:
+            queue = connect(
+                settings, queue_url, endpoint_url=config.sqs_endpoint_url, wait_seconds=config.sqs_wait_seconds
+            )
+        except QueueError as error:
+            raise SettingsError(f"DISPATCH_SQS_QUEUE_URL cannot be used: {error}") from error
+        return QueueIntake(
+            queue,
+            self.submit_queued,
+            wait_seconds=config.sqs_wait_seconds,
+            visibility_seconds=config.sqs_visibility_seconds,
+            # an unreachable queue is retried like a lost Slack connection: quickly at first, then less often
+            backoff_base=settings.retry_profile.reconnect_base,
+        )
 
     # --- the foundation's side --------------------------------------------------------------------
     def jobs(self) -> tuple[Job, ...]:
@@ -92,6 +117,8 @@ class DispatchService(CapabilityService):
         # Only now: a message taken in must find its steps' handlers registered.
         if self.intake is not None:
             self.intake.start()
+        if self.queue_intake is not None:
+            self.queue_intake.start()
 
     def counts(self) -> dict[str, int]:
         return self.alerts.counts()
@@ -99,6 +126,8 @@ class DispatchService(CapabilityService):
     def close(self) -> None:
         if self.intake is not None:
             self.intake.stop()
+        if self.queue_intake is not None:
+            self.queue_intake.stop()  # bounded: waits for the batch in hand, not for a long poll
 
     def _run_outbox(self) -> None:
         self.foundation.outbox.on_enqueue()
@@ -114,10 +143,16 @@ class DispatchService(CapabilityService):
                 self.foundation.scheduler.run_at(TIMEOUT_JOB, moment)
 
     # --- intake -----------------------------------------------------------------------------------
-    def submit(self, raw: str | bytes | Mapping[str, Any], source: str) -> tuple[Accepted, Message]:
-        """Validate and accept one Dispatch message; InvalidMessage (recorded as a reject) lists every problem."""
+    def submit(
+        self,
+        raw: str | bytes | Mapping[str, Any],
+        source: str,
+        new_request_id: Callable[[], str] | None = None,
+    ) -> tuple[Accepted, Message]:
+        """Validate and accept one Dispatch message; InvalidMessage (recorded as a reject) lists every problem.
+        `new_request_id` names a message that names no requestId (by default a random one)."""
         try:
-            message = parse_message(raw, self.config.message_defaults)
+            message = parse_message(raw, self.config.message_defaults, new_request_id)
         except InvalidMessage as invalid:
             text = json.dumps(raw) if isinstance(raw, Mapping) else raw
             reject(self.store, source, text, invalid.errors)
@@ -145,6 +180,18 @@ class DispatchService(CapabilityService):
         if message.warnings:
             answer["warnings"] = list(message.warnings)
         return 202, answer
+
+    def submit_queued(self, body: str, sqs_message_id: str) -> Accepted:
+        """One SQS message: an SNS notification or a raw message. One that names no requestId is known by its SNS
+        notification's ID (else its SQS message ID), so a redelivery of it is recognised too."""
+        try:
+            text, notification_id = unwrap_sns(body)
+        except InvalidMessage as invalid:
+            reject(self.store, "sqs", body, invalid.errors)
+            raise
+        delivery_id = notification_id or sqs_message_id
+        accepted, _ = self.submit(text, "sqs", new_request_id=lambda: delivery_id)
+        return accepted
 
     # --- /dispatch helpers ------------------------------------------------------------------------
     def status(self, user_id: str, request_id: str | None) -> str:
