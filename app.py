@@ -4,6 +4,7 @@ python app.py              run against Slack (tokens from the environment or .en
 python app.py sandbox      run against the built-in emulated workspace and vendors (no accounts needed)
 python app.py check        verify each configured integration with one cheap call
 python app.py backup FILE  a consistent copy of the database, made while the bot runs
+python app.py import pd-oncall-chat-topic FILE [--dry-run]   on-call links from the original's DynamoDB table
 python app.py shadow report [--since 24h]   what shadow mode would have written, by capability
 python app.py health       exit 0 when the running bot is connected and its jobs are on time (no vendor call)
 python app.py oncall export|import FILE   on-call links as YAML (import shows the diff, applies it atomically)
@@ -134,6 +135,15 @@ def shadow(args: argparse.Namespace) -> int:
     return 0
 
 
+def import_config(args: argparse.Namespace) -> int:
+    """Another tool's configuration, shown as a diff and applied in one transaction."""
+    from bot.oncall.cli import run_import_original
+    from bot.wiring import open_store
+
+    settings = load_settings()
+    return run_import_original(settings, lambda: open_store(settings), args.file, args.dry_run, sys.stdout)
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="app.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     main.set_defaults(func=run)
@@ -144,6 +154,13 @@ def parser() -> argparse.ArgumentParser:
     box.add_argument("--no-tour", action="store_true", help="skip the scripted tour")
     box.set_defaults(func=sandbox)
     commands.add_parser("check", help="verify each configured integration").set_defaults(func=check)
+    importer = commands.add_parser("import", help="import another tool's configuration")
+    importer.add_argument("source", choices=("pd-oncall-chat-topic",))
+    importer.add_argument(
+        "file", metavar="FILE", help="`aws dynamodb scan` JSON of its table, or a JSON list of rows (- for stdin)"
+    )
+    importer.add_argument("--dry-run", action="store_true", help="show the changes without applying them")
+    importer.set_defaults(func=import_config)
     shadowing = commands.add_parser("shadow", help="what shadow mode would have written")
     shadowing.add_argument("action", choices=("report",))
     shadowing.add_argument("--since", default="24h", help="how far back, such as 30m, 24h or 7d (default 24h)")

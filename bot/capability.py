@@ -104,6 +104,9 @@ class CapabilityService:
     def on_message(self, event: dict[str, Any]) -> None:
         """Every Slack `message` event, after the ack, on the foundation's pool."""
 
+    def on_mention(self, event: dict[str, Any]) -> None:
+        """Every Slack `app_mention` event, after the ack, on the foundation's pool."""
+
     def close(self) -> None:
         """Stop the capability's own listeners (e.g. an HTTP intake) before the scheduler stops."""
 
@@ -137,6 +140,7 @@ class CapabilitySpec:
     commands: tuple[SlashCommand, ...] = ()
     actions: tuple[ButtonAction, ...] = ()
     reads_messages: bool = False  # its service's on_message gets every Slack `message` event
+    reads_mentions: bool = False  # its service's on_mention gets every `app_mention` (someone @-mentions the bot)
 
     def missing(self, settings: Settings) -> tuple[str, ...]:
         return tuple(name for name in self.needs if not settings.has(name))

@@ -48,6 +48,7 @@ class Runtime:
     capabilities: list[CapabilityState] = field(default_factory=list)
     services: dict[str, CapabilityService] = field(default_factory=dict)
     message_readers: list[CapabilityService] = field(default_factory=list)
+    mention_readers: list[CapabilityService] = field(default_factory=list)
     command_pacer: UserPacer = field(default_factory=lambda: UserPacer(0))
     failures: FailureAlerts | None = None
     shadow: Shadow = field(default_factory=Shadow.off)

@@ -12,5 +12,6 @@ SPEC = CapabilitySpec(
     settings=config.SETTINGS,
     migrations=schema.MIGRATIONS,
     commands=(SlashCommand("/oncall", commands.answer, changes=("link", "unlink", "sync", "pause", "resume")),),
-    reads_messages=True,  # a person editing a channel topic
+    reads_messages=True,  # a person editing a channel topic; "who is on call" asked in a DM with the bot
+    reads_mentions=True,  # "@Switchboard who is on call [for <schedule>]" in a channel
 )

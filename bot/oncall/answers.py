@@ -87,6 +87,15 @@ def usergroup_status(row: dict[str, Any], now: float) -> str:
     return f"members up to date ({', '.join(mention(m) for m in members) or 'none'})"
 
 
+def paused_mark(link: Link, now: float) -> str:
+    """` — paused by <@U1> 5 min ago: …` for a paused link, else nothing."""
+    if link.paused_at is None:
+        return ""
+    by = f" by {mention(link.paused_by)}" if link.paused_by else ""
+    resume = f"`/oncall resume {link.schedules[0]}`"
+    return f" — :double_vertical_bar: *paused*{by} {ago(link.paused_at, now)}: no writes until {resume}"
+
+
 def links_answer(
     links: list[Link],
     schedule_names: dict[str, str],
@@ -103,7 +112,7 @@ def links_answer(
     for link in links:
         shown = {s: escape(link.names[s]) if s in link.names else schedule_names.get(s, s) for s in link.schedules}
         schedules = ", ".join(f"*{shown[s]}* (`{s}`)" for s in link.schedules)
-        lines.append(f"• {schedules}")
+        lines.append(f"• {schedules}{paused_mark(link, now)}")
         for channel in link.channels:
             row = channels.get(channel)
             lines.append(f"    <#{channel}>: {channel_status(row, now) if row else 'not synced yet'}")

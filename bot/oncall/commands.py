@@ -15,10 +15,11 @@ from bot.identity import SlackDirectory
 from bot.oncall import rules
 from bot.oncall.answers import links_answer, schedule_answer, sync_answer, usergroup_label
 from bot.oncall.budget import CallBudget, CallBudgetExceeded, CountedPagerDuty, CountedSlack
-from bot.oncall.links import SCHEDULE_ID, Link, add_link, load_links, remove_targets, settle_targets
+from bot.oncall.links import Link, add_link, load_links, remove_targets, set_paused, settle_targets
 from bot.oncall.parse import USAGE, CommandError, OncallCommand, ScheduleRef, parse_command
 from bot.oncall.reader import OnCallReader, save_schedule, schedule_rows
 from bot.oncall.roster import SEARCH_PAGE, Rendered, Roster, ScheduleInfo, is_not_found
+from bot.oncall.sources import SCHEDULE_ID, policy_of, policy_query, policy_source
 from bot.oncall.sync import LAST_SYNC_STATE
 from bot.oncall.topic import plan_topic
 from bot.text import escape, mention, quoted
@@ -41,6 +42,8 @@ READ_STOPPED = (
     "Slack. Ask about them with `/oncall <schedule>`: {schedules}."
 )
 SEARCH_PAGE_FULL = " (the first {count} PagerDuty found: type more of the name to narrow it down)"
+NO_POLICY_GIVEN = "`policy:` needs an escalation policy's ID or name, like `policy:PABC123`."
+PAUSED_NOTE = ":double_vertical_bar: This link is paused: its topics and usergroups stay as they are until {resume}."
 
 
 class CommandHandler:
@@ -58,14 +61,15 @@ class CommandHandler:
         # The shared directory cache, asking Slack through the counted client (it only calls users_lookupByEmail).
         self.directory = SlackDirectory(self.store, self.slack)  # type: ignore[arg-type]
 
-    def handle(self, user_id: str, channel_id: str, text: str) -> str:
-        command: OncallCommand | None = None
+    def handle(self, user_id: str, channel_id: str, text: str, question: OncallCommand | None = None) -> str:
+        """The answer to `/oncall <text>`, or to a `question` already read from a message (@mention, DM)."""
+        command: OncallCommand | None = question
         try:
-            command = parse_command(text)
+            command = command or parse_command(text)
             if command.action == "help":
                 return USAGE
-            if command.action == "who":
-                return self.who(channel_id, command)
+            if command.action == "who":  # a question about another channel names it
+                return self.who(command.channels[0] if command.channels else channel_id, command)
             if command.action == "list":
                 return self.list()
             if not self.foundation.is_admin(user_id):
@@ -74,6 +78,8 @@ class CommandHandler:
                 return self.link(user_id, channel_id, command)
             if command.action == "unlink":
                 return self.unlink(channel_id, command)
+            if command.action in ("pause", "resume"):
+                return self.pause(user_id, command, pausing=command.action == "pause")
             return self.sync()
         except CommandError as error:
             return str(error)
@@ -93,6 +99,9 @@ class CommandHandler:
     # --- reading -------------------------------------------------------------------------------------
     def resolve(self, ref: ScheduleRef) -> ScheduleInfo:
         """A schedule by ID, else by name: an exact (case-insensitive) match wins, a single partial match too."""
+        policy = policy_query(ref.query)
+        if policy is not None:
+            return self.resolve_policy(policy)
         if SCHEDULE_ID.fullmatch(ref.query):
             info = self.roster.schedule(ref.query)
             if info is not None:
@@ -108,6 +117,25 @@ class CommandHandler:
         if not exact and len(found) >= SEARCH_PAGE:
             choices += SEARCH_PAGE_FULL.format(count=len(found))
         raise CommandError(f"Schedule `{escape(ref.query)}` matches several schedules: {choices}. Use its ID.")
+
+    def resolve_policy(self, query: str) -> ScheduleInfo:
+        """An escalation policy (`policy:<ID or name>`) as a link source, found like a schedule."""
+        if not query:
+            raise CommandError(NO_POLICY_GIVEN)
+        if SCHEDULE_ID.fullmatch(query):
+            info = self.roster.policy(query)
+            if info is not None:
+                return info
+        found = self.roster.find_policies(query)
+        exact = [p for p in found if p.name.lower() == query.lower()]
+        if len(exact) == 1 or len(found) == 1:
+            return (exact or found)[0]
+        if not found:
+            raise CommandError(f"Escalation policy `{escape(query)}` not found in PagerDuty.")
+        choices = ", ".join(f"{escape(p.name)} (`{p.id}`)" for p in (exact or found))
+        if not exact and len(found) >= SEARCH_PAGE:
+            choices += SEARCH_PAGE_FULL.format(count=len(found))
+        raise CommandError(f"Escalation policy `{escape(query)}` matches several policies: {choices}. Use its ID.")
 
     def read_schedule(self, ref: ScheduleRef, now: float) -> tuple[ScheduleInfo, Rendered | None]:
         """A schedule asked about by ID is read at once (one call gives its name and shifts); by name, resolved."""
@@ -275,6 +303,9 @@ class CommandHandler:
             lines.append(
                 f":warning: PagerDuty could not be read just now (`{escape(error)}`); the next sync fills this in."
             )
+        stored = next((known for known in load_links(self.store) if known.key == link.key), None)
+        if stored is not None and stored.paused_at is not None:
+            lines.append(PAUSED_NOTE.format(resume=f"`/oncall resume {stored.schedules[0]}`"))
         return "\n".join(lines)
 
     def channel_preview(self, channel: str) -> str:
@@ -299,16 +330,23 @@ class CommandHandler:
         return f"• {label} members: {', '.join(mention(m) for m in members) or 'not known yet'}."
 
     def local_schedule(self, ref: ScheduleRef) -> str:
-        """A linked schedule by ID, stored name or display name; PagerDuty only when nothing local matches."""
-        if SCHEDULE_ID.fullmatch(ref.query):
-            return ref.query
-        wanted = ref.query.lower()
+        """A linked schedule by ID, stored name or display name; PagerDuty only when nothing local matches.
+        `policy:<ID or name>` names an escalation policy the same way (and matches only policies)."""
+        policy = policy_query(ref.query)
+        query = ref.query if policy is None else policy
+        if SCHEDULE_ID.fullmatch(query):
+            return query if policy is None else policy_source(query)
+
+        def kind_matches(sid: str) -> bool:
+            return policy is None or policy_of(sid) is not None
+
+        wanted = query.lower()
         for sid, row in self.schedule_rows().items():
-            if row["name"].lower() == wanted:
+            if row["name"].lower() == wanted and kind_matches(sid):
                 return sid
         for link in load_links(self.store):
             for sid, name in link.names.items():
-                if name.lower() == wanted:
+                if name.lower() == wanted and kind_matches(sid):
                     return sid
         return self.resolve(ref).id
 
@@ -357,6 +395,48 @@ class CommandHandler:
         targets = [f"<#{c}>" for link in links for c in link.channels]
         targets += [f"`{g}`" for link in links for g in link.usergroups]
         return f" It feeds: {', '.join(dict.fromkeys(targets))}." if targets else " It is not linked anywhere."
+
+    def pause(self, user_id: str, command: OncallCommand, pausing: bool) -> str:
+        """Pause (or resume) every link that follows all the schedules named: its targets get no writes meanwhile."""
+        errors: list[str] = []
+        sources: list[str] = []
+        for ref in command.schedules:
+            try:
+                sources.append(self.local_schedule(ref))
+            except CommandError as error:
+                errors.append(str(error))
+        if errors:
+            return "Nothing changed:\n" + "\n".join(f"• {e}" for e in errors)
+        links = [link for link in load_links(self.store) if set(sources) <= set(link.schedules)]
+        named = ", ".join(f"`{source}`" for source in sources)
+        if not links:
+            return f"{named} is not linked anywhere; nothing changed. `/oncall list` shows every link."
+        changing = [link for link in links if (link.paused_at is None) == pausing]
+        if not changing:
+            return f"{named} {'is already paused' if pausing else 'is not paused'}; nothing changed."
+        with self.store.write() as db:
+            now = time.time()
+            set_paused(db, [int(link.id or 0) for link in changing], user_id, now if pausing else None)
+        names = rules.display_names(changing, self.schedule_rows())
+        shown = ", ".join(dict.fromkeys(f"*{names.get(s, s)}*" for link in changing for s in link.schedules))
+        handles = {r["usergroup_id"]: r["handle"] for r in self.store.query("SELECT * FROM oncall_usergroups")}
+        channels = list(dict.fromkeys(c for link in changing for c in link.channels))
+        groups = list(dict.fromkeys(g for link in changing for g in link.usergroups))
+        targets = ", ".join([f"<#{c}>" for c in channels] + [usergroup_label(handles.get(g), g) for g in groups])
+        if pausing:
+            resume = f"`/oncall resume {sources[0]}`"
+            return (
+                f"Paused {shown}: I won't change {targets} until {resume}. The link stays; `/oncall list` shows it "
+                "as paused."
+            )
+        _, _, error = self.service.sync_and_write_here()
+        lines = [f"Resumed {shown}: {targets} follow PagerDuty again."]
+        lines += [self.channel_preview(c) for c in channels] + [self.usergroup_preview(g) for g in groups]
+        if error:
+            lines.append(
+                f":warning: PagerDuty could not be read just now (`{escape(error)}`); the next sync fills this in."
+            )
+        return "\n".join(lines)
 
     def sync(self) -> str:
         with self.store.write() as db:  # an admin asking to sync is worth one more try of earlier refusals

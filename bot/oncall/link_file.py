@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from bot.oncall.links import SCHEDULE_ID, Link
+from bot.oncall.links import Link
+from bot.oncall.sources import SOURCE_ID
 
 CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
 USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
@@ -78,9 +79,7 @@ def parse_yaml(text: str) -> list[Link]:
         unknown = set(entry) - {"schedules", "names", "channels", "usergroups"}
         if unknown:
             raise LinkFileError(f"{where}: unknown key {sorted(unknown)[0]!r}")
-        schedules = _id_list(
-            entry.get("schedules") or [], SCHEDULE_ID, where, "a PagerDuty schedule ID such as PABC123"
-        )
+        schedules = _id_list(entry.get("schedules") or [], SOURCE_ID, where, "a PagerDuty schedule ID such as PABC123")
         if not schedules:
             raise LinkFileError(f"{where}: `schedules` is required")
         channels = _id_list(entry.get("channels") or [], CHANNEL_ID, where, "a Slack channel ID such as C0123ABCD")

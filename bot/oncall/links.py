@@ -2,12 +2,13 @@
 
 A link is identified by its ordered schedule list; linking the same schedules again extends its targets.
 A channel or usergroup fed by several links shows/gets the on-call people of all their schedules.
+A "schedule" of a link may also be an escalation policy (`policy:<ID>`, see sources.py).
+A paused link keeps its targets but gets no writes: a channel or usergroup fed by a paused link is left as it is.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -15,7 +16,13 @@ import sqlite_utils
 
 from bot.store import Store
 
-SCHEDULE_ID = re.compile(r"P[A-Z0-9]{6,13}")
+
+def paused_targets(kind: str) -> str:
+    """SQL selecting the channels (`kind` 'channel') or usergroups fed by a paused link: the writer leaves them."""
+    return (
+        "SELECT t.target_id FROM oncall_targets t JOIN oncall_links l ON l.id = t.link_id "
+        f"WHERE t.kind = '{kind}' AND l.paused_at IS NOT NULL"
+    )
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,9 @@ class Link:
     channels: tuple[str, ...] = ()
     usergroups: tuple[str, ...] = ()
     id: int | None = None
+    # Operational state, not configuration: links compare (and files round-trip) without it.
+    paused_at: float | None = field(default=None, compare=False)
+    paused_by: str | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -41,7 +51,7 @@ def _targets(db: sqlite_utils.Database, link_id: int, kind: str) -> tuple[str, .
 def load_links(store: Store) -> list[Link]:
     """Every link with its targets, in two queries whatever their number (a large install has 1,000 links)."""
     db = store.db
-    rows = db.conn.execute("SELECT id, schedules, names FROM oncall_links ORDER BY id").fetchall()
+    rows = db.conn.execute("SELECT id, schedules, names, paused_at, paused_by FROM oncall_links ORDER BY id").fetchall()
     targets: dict[tuple[int, str], list[str]] = {}
     for link_id, kind, target in db.conn.execute(
         "SELECT link_id, kind, target_id FROM oncall_targets ORDER BY rowid"
@@ -54,6 +64,8 @@ def load_links(store: Store) -> list[Link]:
             channels=tuple(targets.get((row["id"], "channel"), ())),
             usergroups=tuple(targets.get((row["id"], "usergroup"), ())),
             id=row["id"],
+            paused_at=row["paused_at"],
+            paused_by=row["paused_by"],
         )
         for row in rows
     ]
@@ -96,8 +108,8 @@ def remove_targets(
     those (it is split). Returns the (kind, target) pairs that were unlinked."""
     removed: list[tuple[str, str]] = []
     wanted = {("channel", c) for c in channels} | {("usergroup", u) for u in usergroups}
-    rows = db.conn.execute("SELECT id, schedules, names FROM oncall_links ORDER BY id").fetchall()
-    for row in rows:
+    rows = db.conn.execute("SELECT id, schedules, names, paused_at, paused_by FROM oncall_links ORDER BY id")
+    for row in rows.fetchall():
         schedules = tuple(row["schedules"].split(","))
         if schedule_id not in schedules:
             continue
@@ -115,7 +127,10 @@ def remove_targets(
                 if remaining:
                     kept_names = {s: n for s, n in names.items() if s in remaining}
                     target_field = {"channels": (target,)} if kind == "channel" else {"usergroups": (target,)}
-                    add_link(db, Link(remaining, kept_names, **target_field), created_by=None)
+                    new_link = _link_id(db, remaining) is None
+                    split = add_link(db, Link(remaining, kept_names, **target_field), created_by=None)
+                    if new_link and row["paused_at"] is not None:  # the part that stays keeps the pause
+                        set_paused(db, [split], row["paused_by"], row["paused_at"])
     db.conn.execute("DELETE FROM oncall_links WHERE id NOT IN (SELECT link_id FROM oncall_targets)")
     return removed
 
@@ -156,3 +171,12 @@ def replace_links(db: sqlite_utils.Database, wanted: list[Link], now: float | No
             )
         add_link(db, link, created_by="import", now=now)
     settle_targets(db, now)
+
+
+def set_paused(db: sqlite_utils.Database, link_ids: list[int], by: str | None, at: float | None) -> None:
+    """Pause (`at` = when) or resume (`at` None) links, inside the caller's transaction."""
+    for link_id in link_ids:
+        db.conn.execute(
+            "UPDATE oncall_links SET paused_at = ?, paused_by = ? WHERE id = ?",
+            [at, by if at is not None else None, link_id],
+        )

@@ -2,6 +2,7 @@
 
 Slack sends the text escaped (the manifest sets `should_escape`), so a picked channel arrives as
 `<#C0123|ops>` and a usergroup as `<!subteam^S0123|@oncall>`; bare IDs and quoted schedule names work too.
+A question asked by @mention or DM ("@Switchboard who is on call for Payments?") reads as the same `who` command.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-ACTIONS = ("link", "unlink", "list", "sync", "help")
+ACTIONS = ("link", "unlink", "pause", "resume", "list", "sync", "help")
 # Each schedule costs PagerDuty calls, and one command must not spend the budgets the whole bot shares.
 MAX_SCHEDULES_PER_COMMAND = 10
 USAGE = (
@@ -19,13 +20,21 @@ USAGE = (
     "`/oncall link <schedule>[,<schedule>…] [#channel …] [@usergroup …]` — show a schedule in channel topics and "
     "keep usergroups on call (admins; `<schedule>=<display name>` renames it in the topic)\n"
     "`/oncall unlink <schedule> [#channel …] [@usergroup …]` — stop that (admins) · `/oncall list` — every link "
-    "and how its last sync went · `/oncall sync` — sync now and say what changed (admins) · `/oncall help`"
+    "and how its last sync went · `/oncall sync` — sync now and say what changed (admins) · `/oncall help`\n"
+    "`/oncall pause <schedule>` / `/oncall resume <schedule>` — stop and restart changing the topics and usergroups "
+    "its links feed, keeping the links (admins) · a schedule can also be an escalation policy's first level: "
+    "`policy:<policy ID or name>` · ask `@Switchboard who is on call [for <schedule>]` in a channel or a DM"
 )
 _CHANNEL_MARKUP = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 _USERGROUP_MARKUP = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|([^>]*))?>")
 _BARE_CHANNEL = re.compile(r"[CG](?=[A-Z0-9]*\d)[A-Z0-9]{4,}")
 _BARE_USERGROUP = re.compile(r"S(?=[A-Z0-9]*\d)[A-Z0-9]{4,}")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+# "who is on call", "who's on-call right now", "whos oncall here" (any case; spaces already single): the question up
+# to what it asks about. Anchored and without nested repeats, so any message is read in linear time.
+_QUESTION = re.compile(r"who(?: is|'s|s)? (?:currently )?on[ -]?call(?: here)?(?: (?:right )?now)?", re.IGNORECASE)
+_ABOUT = ("for ", "of ", "in ")
+_NOW = (" right now", " now")
 
 
 class CommandError(ValueError):
@@ -107,6 +116,33 @@ def parse_schedules(text: str, allow_names: bool) -> list[ScheduleRef]:
     return list(refs.values())
 
 
+def parse_question(text: str, bot_user_id: str) -> OncallCommand | None:
+    """A "who is on call [for …]" question, as the `who` command (`channels`: the one asked about, if any);
+    None for any other message, which on-call leaves alone. Mentions of the bot anywhere in it are ignored."""
+    text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text).translate(_QUOTES)
+    text = " ".join(text.split()).rstrip(" ?.!")
+    match = _QUESTION.match(text)
+    if match is None:
+        return None
+    rest = text[match.end() :]
+    what = ""
+    if rest:  # " for Payments, Database", " in <#C0123|payments>"
+        about = next((word for word in _ABOUT if rest[1:].lower().startswith(word)), None)
+        if not rest.startswith(" ") or about is None:
+            return None  # "who is on callers", "who is on call tonight"
+        what = rest[1 + len(about) :]
+        now = next((suffix for suffix in _NOW if what.lower().endswith(suffix)), "")
+        what = what[: len(what) - len(now)].strip()
+        if not what:
+            return None
+    command = OncallCommand("who")
+    if channel := _CHANNEL_MARKUP.fullmatch(what):  # "who is on call in #payments": that channel's links
+        command.channels.append(channel.group(1))
+    elif what and what.lower() not in ("here", "this channel"):
+        command.schedules = parse_schedules(what, allow_names=False)
+    return command
+
+
 def parse_command(text: str) -> OncallCommand:
     words = text.strip().split(None, 1)
     if not words:
@@ -116,6 +152,12 @@ def parse_command(text: str) -> OncallCommand:
         if len(words) > 1:
             raise CommandError(f"`/oncall {action}` takes nothing after it.")
         return OncallCommand(action)
+    if action in ("pause", "resume"):
+        schedules = parse_schedules(words[1] if len(words) > 1 else "", allow_names=False)
+        if not schedules:
+            example = f"`/oncall {action} <schedule>`"
+            raise CommandError(f"`/oncall {action}` needs a linked schedule (its ID or name): {example}")
+        return OncallCommand(action, schedules=schedules)
     if action not in ("link", "unlink"):
         return OncallCommand("who", schedules=parse_schedules(text.strip(), allow_names=False))
     command = OncallCommand(action)

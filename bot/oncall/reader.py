@@ -14,6 +14,7 @@ from typing import Any
 from bot.clients.pagerduty import PagerDutyHttpError
 from bot.oncall import rules
 from bot.oncall.roster import OnCall, Override, Roster, ScheduleInfo
+from bot.oncall.sources import policy_of
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class OnCallReader:
         rows = schedule_rows(self.store)
         for sid in rules.schedules_to_describe(schedule_ids, rows, now):
             try:
-                info = self.roster.schedule(sid)
+                info = self.roster.describe(sid)
             except PagerDutyHttpError as error:  # e.g. a shift-based schedule: try /oncalls, ask again next cycle
                 log.warning("PagerDuty would not describe schedule %s: %s", sid, error)
                 known = rows.get(sid) or {"id": sid, "name": sid, "checked_at": now}
@@ -100,14 +101,19 @@ class OnCallReader:
     def read_oncall(
         self, meta: dict[str, dict[str, Any]], since: float, until: float
     ) -> tuple[dict[str, list[OnCall]], dict[str, list[Override]], set[str]]:
-        """Everyone on call in the window per schedule: one batched /oncalls, plus schedules no policy uses.
+        """Everyone on call in the window per schedule: one batched /oncalls, plus schedules no policy uses, plus
+        one batched /oncalls for the escalation policies linked (their first level).
 
         Also returns the schedules that could not be read alone (they keep their last known people)."""
         live = [sid for sid, m in meta.items() if not m["missing"]]
-        batched = [sid for sid in live if meta[sid]["in_policy"]]
+        policies = [sid for sid in live if policy_of(sid)]
+        batched = [sid for sid in live if meta[sid]["in_policy"] and sid not in policies]
         spans = self.roster.oncalls(batched, since, until) if batched else {}
+        if policies:
+            spans.update(self.roster.policy_oncalls(policies, since, until))
         self.remember_users([p for people in spans.values() for p in people])
-        overrides: dict[str, list[Override]] = {}
+        # A policy's people carry no override mark: an empty list means "checked, none" (no /overrides call).
+        overrides: dict[str, list[Override]] = {sid: [] for sid in policies}
         unread: set[str] = set()
         for sid in live:
             if sid in spans:

@@ -64,6 +64,11 @@ def linked_schedules(links: list[Link]) -> list[str]:
     return list(dict.fromkeys(sid for link in links for sid in link.schedules))
 
 
+def active_schedules(links: list[Link]) -> set[str]:
+    """Schedules some link that is not paused follows: only their hand-offs are announced."""
+    return {sid for link in links if link.paused_at is None for sid in link.schedules}
+
+
 def schedules_to_describe(schedule_ids: list[str], rows: Mapping[str, Mapping[str, Any]], now: float) -> list[str]:
     """Schedules never described, then a few whose description is stale (a missing one sooner)."""
     stale = [

@@ -55,6 +55,12 @@ def _slack_targets(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX oncall_usergroups_due ON oncall_usergroups (dirty, next_attempt_at)")
 
 
+def _pause(db: sqlite_utils.Database) -> None:
+    # `/oncall pause`: a paused link keeps its targets, and the writer leaves every target it feeds alone.
+    db.execute("ALTER TABLE oncall_links ADD COLUMN paused_at REAL")
+    db.execute("ALTER TABLE oncall_links ADD COLUMN paused_by TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "oncall: links, targets, schedules, current on-call, PagerDuty users", _links_and_targets),
     Migration(11, "oncall: channel topics and usergroup members", _slack_targets),
@@ -66,4 +72,5 @@ MIGRATIONS: tuple[Migration, ...] = (
             state={"oncall:last_sync": "oncall.last_sync"},
         ),
     ),
+    Migration(13, "oncall: pause a link", _pause),
 )

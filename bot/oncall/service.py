@@ -2,6 +2,8 @@
 
 Jobs: `oncall.sync` (every ONCALL_SYNC_MINUTES, and again one second after each shift change PagerDuty
 announces) decides what every target should show; `oncall.write` makes Slack show it, paced per method.
+Events: a person editing a linked channel's topic (`message`), and "who is on call" asked by @mention
+(`app_mention`) or in a DM with the bot (`message`, channel_type im), answered like `/oncall` (questions.py).
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from bot.capability import CapabilityService, Foundation, Job
 from bot.clients.pagerduty import build_rest_client
 from bot.oncall import rules
 from bot.oncall.config import OncallConfig, load
-from bot.oncall.effects import HANDOFF_DM, OncallEffects
+from bot.oncall.effects import HANDOFF_DM, MENTION_ANSWER, OncallEffects
+from bot.oncall.questions import answer_question
 from bot.oncall.reader import OnCallReader
 from bot.oncall.roster import Roster
 from bot.oncall.sync import LAST_SYNC_STATE, Syncer, SyncReport
-from bot.oncall.writer import SlackWriter, WriteReport
+from bot.oncall.writer import SlackWriter, WriteReport, next_write_due
 from bot.outbox import Handler
+from bot.pacing import UserPacer
 from bot.text import mention, quoted
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,8 @@ class OncallService(CapabilityService):
         self.writer = SlackWriter(self.store, foundation.slack)
         self.outbox_effects = OncallEffects(foundation.slack, foundation.outbox)
         self._local = threading.local()  # reports of runs made in this thread (`/oncall sync` waits for them)
+        # A question costs PagerDuty calls like `/oncall` does: paced per person like slash commands.
+        self.question_pacer = UserPacer(foundation.settings.switchboard_commands_per_minute)
         self.forget_slack_state()
 
     def forget_slack_state(self) -> None:
@@ -65,6 +71,8 @@ class OncallService(CapabilityService):
     def describe_effect(self, kind: str, payload: dict[str, Any]) -> str:
         if kind == HANDOFF_DM:
             return f"the hand-off DM to {mention(str(payload.get('user') or '?'))}"
+        if kind == MENTION_ANSWER:
+            return f'the answer to "who is on call" in <#{payload.get("channel") or "?"}>'
         return super().describe_effect(kind, payload)
 
     def sync(self) -> None:
@@ -99,11 +107,8 @@ class OncallService(CapabilityService):
         now = time.time()
         if report.throttled:
             return min(self.writer.windows[m].free_at() for m in report.throttled)
-        due = self.store.scalar(
-            "SELECT MIN(t) FROM (SELECT MIN(next_attempt_at) AS t FROM oncall_channels WHERE dirty = 1 "
-            "UNION ALL SELECT MIN(next_attempt_at) FROM oncall_usergroups WHERE dirty = 1)"
-        )
-        return None if due is None else max(float(due), now + 0.2)
+        due = next_write_due(self.store)
+        return None if due is None else max(due, now + 0.2)
 
     def sync_and_write_here(self) -> tuple[SyncReport | None, WriteReport | None, str | None]:
         """A full sync and write in this thread (for `/oncall sync` and link answers); (sync, write, error)."""
@@ -132,8 +137,16 @@ class OncallService(CapabilityService):
         self.soon(SYNC_JOB)
 
     # --- Slack events ----------------------------------------------------------------------------
+    def on_mention(self, event: dict[str, Any]) -> None:
+        """An `app_mention` (after the ack, on the foundation's pool): "who is on call" is answered in its thread."""
+        answer_question(self, event, in_thread=True)
+
     def on_message(self, event: dict[str, Any]) -> None:
-        """A `channel_topic` message tells us a person changed a topic: no need to ask Slack."""
+        """A `channel_topic` message tells us a person changed a topic: no need to ask Slack. In a DM with the bot
+        (which sends no `app_mention`), "who is on call" is answered in the conversation."""
+        if event.get("channel_type") == "im":
+            answer_question(self, event, in_thread=False)
+            return
         if event.get("subtype") != "channel_topic" or not event.get("channel"):
             return
         channel, topic = event["channel"], str(event.get("topic") or "")
@@ -156,6 +169,7 @@ class OncallService(CapabilityService):
         count = self.store.scalar
         return {
             "links": int(count("SELECT COUNT(*) FROM oncall_links") or 0),
+            "paused links": int(count("SELECT COUNT(*) FROM oncall_links WHERE paused_at IS NOT NULL") or 0),
             "channels": int(count("SELECT COUNT(*) FROM oncall_channels WHERE removing = 0") or 0),
             "usergroups": int(count("SELECT COUNT(*) FROM oncall_usergroups") or 0),
             "writes waiting": self.writer.waiting(),

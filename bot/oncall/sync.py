@@ -78,7 +78,8 @@ class Syncer:
         flags = self.reader.override_flags(current, rendered_overrides, previous, now)
         who = self.identify([p for people in current.values() for p in people])
         names = rules.display_names(links, meta)
-        handoffs = rules.handoffs(current, previous, who, names, now)
+        active = rules.active_schedules(links)  # a paused link's schedules get no hand-off DM either
+        handoffs = rules.handoffs({s: p for s, p in current.items() if s in active}, previous, who, names, now)
         report.handoffs = [handoff.line for handoff in handoffs]
         prefixes = rules.channel_prefixes(links, current, flags, who, names)
         members = rules.usergroup_members(links, current, who)

@@ -6,7 +6,8 @@ members: `usergroups.users.list`, Tier 2), then writes only what differs (`conve
 `usergroups.users.update`, Tier 2). Each method has a sliding one-minute window, so 1,000 changed links are
 spread over 50 minutes instead of being refused, and writes that are still waiting always carry the latest
 wanted state (no stale intermediate topics). Each target fails alone: a refusal is recorded on its row and
-retried hourly or when its wanted state changes, never in a loop.
+retried hourly or when its wanted state changes, never in a loop. A target fed by a paused link is not written
+(nor counted as waiting) until the link is resumed; its wanted state keeps following PagerDuty meanwhile.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from bot.clients.common import retry_after_seconds
 from bot.clients.slack import SlackApiError, WebClient, slack_error
 from bot.oncall import rules
+from bot.oncall.links import paused_targets
 from bot.oncall.topic import Written, plan_removal, plan_topic
 from bot.store import Store
 
@@ -37,6 +39,18 @@ LIMITS_PER_MINUTE = {
 REFUSED_RETRY_SECONDS = 3600.0  # a refusal (not_in_channel, permission_denied) is retried hourly at most
 FIRST_BACKOFF_SECONDS = 30.0
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+# Targets with a write to make: dirty, and not fed by a paused link.
+PENDING_CHANNELS = f"dirty = 1 AND channel_id NOT IN ({paused_targets('channel')})"
+PENDING_USERGROUPS = f"dirty = 1 AND usergroup_id NOT IN ({paused_targets('usergroup')})"
+
+
+def next_write_due(store: Store) -> float | None:
+    """The earliest moment a pending write may be attempted (its backoff), or None when nothing is pending."""
+    due = store.scalar(
+        f"SELECT MIN(t) FROM (SELECT MIN(next_attempt_at) AS t FROM oncall_channels WHERE {PENDING_CHANNELS} "
+        f"UNION ALL SELECT MIN(next_attempt_at) FROM oncall_usergroups WHERE {PENDING_USERGROUPS})"
+    )
+    return None if due is None else float(due)
 
 
 class RateWindow:
@@ -98,28 +112,25 @@ class SlackWriter:
     def run(self) -> WriteReport:
         report = WriteReport()
         now = self.clock()
-        due = "SELECT * FROM {table} WHERE dirty = 1 AND next_attempt_at <= ? ORDER BY dirty_since, rowid"
-        for row in self.store.query(due.format(table="oncall_channels"), [now]):
+        due = "SELECT * FROM {table} WHERE {pending} AND next_attempt_at <= ? ORDER BY dirty_since, rowid"
+        for row in self.store.query(due.format(table="oncall_channels", pending=PENDING_CHANNELS), [now]):
             self._guard(report, "channel", row["channel_id"], lambda row=row: self._channel(row, report))
-        for row in self.store.query(due.format(table="oncall_usergroups"), [now]):
+        for row in self.store.query(due.format(table="oncall_usergroups", pending=PENDING_USERGROUPS), [now]):
             self._guard(report, "usergroup", row["usergroup_id"], lambda row=row: self._usergroup(row, report))
         return report
 
     def wake_at(self) -> float | None:
         """When the next pending write can go: its backoff, or its method's window."""
-        next_due = self.store.scalar(
-            "SELECT MIN(t) FROM (SELECT MIN(next_attempt_at) AS t FROM oncall_channels WHERE dirty = 1 "
-            "UNION ALL SELECT MIN(next_attempt_at) FROM oncall_usergroups WHERE dirty = 1)"
-        )
+        next_due = next_write_due(self.store)
         if next_due is None:
             return None
-        return max([float(next_due)] + [w.free_at() for w in self.windows.values() if w.free_at() > self.clock()])
+        return max([next_due] + [w.free_at() for w in self.windows.values() if w.free_at() > self.clock()])
 
     def waiting(self) -> int:
         return int(
             self.store.scalar(
-                "SELECT (SELECT COUNT(*) FROM oncall_channels WHERE dirty = 1 AND blocked = 0) + "
-                "(SELECT COUNT(*) FROM oncall_usergroups WHERE dirty = 1 AND blocked = 0)"
+                f"SELECT (SELECT COUNT(*) FROM oncall_channels WHERE {PENDING_CHANNELS} AND blocked = 0) + "
+                f"(SELECT COUNT(*) FROM oncall_usergroups WHERE {PENDING_USERGROUPS} AND blocked = 0)"
             )
             or 0
         )

@@ -135,6 +135,32 @@ def test_oncall_follows_the_clock_across_a_handoff(fake: PagerDutyFake, client: 
     assert fake.oncall_users("PSCHED1") == ["PBOB002"]
 
 
+def test_escalation_policies_by_id_and_name_and_their_oncalls_over_a_window(
+    fake: PagerDutyFake, client: pagerduty.RestApiV2Client
+) -> None:
+    """What an on-call link to a policy reads: the policy's name, then every level's on-calls over the coming days
+    (shift by shift, with the users' emails); the caller keeps the first level."""
+    now = whole_now(fake)
+    shifts = [("PALICE1", now - HOUR, now + HOUR), ("PBOB002", now + HOUR, now + 9 * HOUR)]
+    fake.add_schedule("PSCHED1", "Core", shifts=shifts)
+    fake.add_escalation_policy("PEP0001", "Payments", [["PSCHED1", "PBOT003"], ["PBOB002"]])
+    fake.add_escalation_policy("PEP0002", "Platform", [["PBOB002"]])
+
+    assert client.rget("/escalation_policies/PEP0001")["name"] == "Payments"
+    assert [p["id"] for p in client.rget("/escalation_policies", params={"query": "pay"})] == ["PEP0001"]
+    with pytest.raises(pagerduty.HttpError) as excinfo:
+        client.rget("/escalation_policies/PNOPE00")
+    assert excinfo.value.response.status_code == 404
+    window = {"since": iso(now), "until": iso(now + 14 * 24 * HOUR), "include[]": ["users"]}
+    rows = client.rget("/oncalls", params={**window, "escalation_policy_ids[]": ["PEP0001"]})
+    assert [(o["escalation_level"], o["user"]["email"], o["start"]) for o in rows] == [
+        (1, "alice@example.com", iso(now - HOUR)),
+        (1, "bob@example.com", iso(now + HOUR)),
+        (1, "bot@example.com", None),
+        (2, "bob@example.com", None),
+    ]
+
+
 def test_gaps_and_deactivated_users(fake: PagerDutyFake, client: pagerduty.RestApiV2Client) -> None:
     now = whole_now(fake)
     fake.add_user("PGONE04", "Gone Person", "gone@example.com", deleted=True)
