@@ -23,7 +23,7 @@ from bot.oncall.questions import answer_question
 from bot.oncall.reader import OnCallReader
 from bot.oncall.roster import Roster
 from bot.oncall.sync import LAST_SYNC_STATE, Syncer, SyncReport
-from bot.oncall.writer import SlackWriter, WriteReport, next_write_due
+from bot.oncall.writer import SHADOWED_WRITES, SlackWriter, WriteReport, next_write_due
 from bot.outbox import Handler
 from bot.pacing import UserPacer
 from bot.text import mention, quoted
@@ -46,7 +46,7 @@ class OncallService(CapabilityService):
         self.syncer = Syncer(
             self.store, self.reader, foundation.directory, foundation.outbox, config.sync_seconds, config.handoff_dm
         )
-        self.writer = SlackWriter(self.store, foundation.slack)
+        self.writer = SlackWriter(self.store, foundation.slack, shadow=foundation.shadow)
         self.outbox_effects = OncallEffects(foundation.slack, foundation.outbox)
         self._local = threading.local()  # reports of runs made in this thread (`/oncall sync` waits for them)
         # A question costs PagerDuty calls like `/oncall` does: paced per person like slash commands.
@@ -60,6 +60,12 @@ class OncallService(CapabilityService):
         so the members we last wrote or read stay the reference until the next change of who is on call.
         """
         self.store.execute("UPDATE oncall_channels SET topic_known = 0, dirty = 1, dirty_since = ?", [time.time()])
+        if self.writer.shadow is None and self.store.get_state(SHADOWED_WRITES):
+            # Shadow mode is over: members were never written, so read each group again and write what differs.
+            self.store.execute(
+                "UPDATE oncall_usergroups SET members_known = 0, dirty = 1, dirty_since = ?", [time.time()]
+            )
+            self.store.execute("DELETE FROM state WHERE key = ?", [SHADOWED_WRITES])
 
     # --- jobs ------------------------------------------------------------------------------------
     def jobs(self) -> tuple[Job, ...]:

@@ -25,6 +25,7 @@ from bot.clients.slack import SlackApiError, WebClient, slack_error
 from bot.oncall import rules
 from bot.oncall.links import paused_targets
 from bot.oncall.topic import Written, plan_removal, plan_topic
+from bot.shadow import Shadow
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -101,11 +102,17 @@ class WriteReport:
     throttled: set[str] = field(default_factory=set)  # methods whose window was full
 
 
+SHADOWED_WRITES = "oncall.shadowed_writes"  # set while shadow mode leaves Slack's state unwritten
+
+
 class SlackWriter:
-    def __init__(self, store: Store, slack: WebClient, clock: Callable[[], float] = time.time):
+    def __init__(
+        self, store: Store, slack: WebClient, clock: Callable[[], float] = time.time, shadow: Shadow | None = None
+    ):
         self.store = store
         self.slack = slack
         self.clock = clock
+        self.shadow = shadow if shadow is not None and shadow.active("oncall") else None
         self.windows = {method: RateWindow(limit, clock) for method, limit in LIMITS_PER_MINUTE.items()}
 
     # --- the job ---------------------------------------------------------------------------------
@@ -163,6 +170,17 @@ class SlackWriter:
         if plan is None:
             self._settled("oncall_channels", "channel_id", channel, "desired_prefix", prefix, "topic up to date")
             return
+        if self.shadow is not None:
+            self._shadowed(
+                "oncall_channels",
+                "channel_id",
+                channel,
+                "desired_prefix",
+                prefix,
+                "topic",
+                {"channel": channel, "topic": plan.topic},
+            )
+            return
         if not self._take("conversations.setTopic", report):
             return
         answer = self.slack.conversations_setTopic(channel=channel, topic=plan.topic)
@@ -181,7 +199,9 @@ class SlackWriter:
 
     def _remove_our_part(self, channel: str, topic: str, written: Written | None, report: WriteReport) -> None:
         new = plan_removal(topic, written)
-        if new is not None:
+        if new is not None and self.shadow is not None:
+            self.shadow.record("oncall.topic", {"channel": channel, "topic": new}, f"set the topic of <#{channel}>")
+        elif new is not None:
             if not self._take("conversations.setTopic", report):
                 return
             self.slack.conversations_setTopic(channel=channel, topic=new)
@@ -207,6 +227,17 @@ class SlackWriter:
         if set(members) == set(desired):
             self._settled("oncall_usergroups", "usergroup_id", group, "desired", row["desired"], "members up to date")
             return
+        if self.shadow is not None:
+            self._shadowed(
+                "oncall_usergroups",
+                "usergroup_id",
+                group,
+                "desired",
+                row["desired"],
+                "members",
+                {"usergroup": group, "users": desired},
+            )
+            return
         if not self._take("usergroups.users.update", report):
             return
         self.slack.usergroups_users_update(usergroup=group, users=",".join(desired))
@@ -221,6 +252,24 @@ class SlackWriter:
                 [json.dumps(desired), row["desired"], row["desired"], now, group],
             )
         report.changes.append(Change("usergroup", group, ",".join(members), ",".join(desired)))
+
+    # --- shadow mode -----------------------------------------------------------------------------
+    def _shadowed(
+        self, table: str, key: str, target: str, column: str, desired: Any, what: str, payload: dict[str, Any]
+    ) -> None:
+        """Record the write instead of making it, once per wanted state, and remember that Slack's state was not
+        written: when shadow mode ends, it is read again and only what still differs is written."""
+        assert self.shadow is not None
+        kind = "oncall.topic" if what == "topic" else "oncall.usergroup_members"
+        described = f"set the topic of <#{target}>" if what == "topic" else f"set the members of <!subteam^{target}>"
+        with self.store.write() as db:
+            self.shadow.record(kind, payload, described, db=db)
+            db.conn.execute(
+                "INSERT INTO state (key, value, updated_at) VALUES (?, '1', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = '1', updated_at = excluded.updated_at",
+                [SHADOWED_WRITES, self.clock()],
+            )
+        self._settled(table, key, target, column, desired, f"{what} not written (shadow mode)")
 
     # --- bookkeeping -----------------------------------------------------------------------------
     def _settled(self, table: str, key: str, target: str, desired_column: str, desired: Any, result: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from bot.settings import ROOT
 from sandbox.world import World
 from tests.e2e.test_dispatch import self_service, submit
+from tests.e2e.test_oncall import ALICE, on_call_now, oncall
 from tests.e2e.test_statuspage import page
 
 SLACK_WRITES = (
@@ -68,3 +69,26 @@ def test_a_shadow_run_writes_nothing_and_records_every_would_be_effect(world, ma
     link = after.runtime.store.query_one("SELECT state FROM jira_links")
     assert link["state"] == "shadowed"
 
+
+
+def test_on_call_in_shadow_writes_no_topic_and_writes_what_still_differs_afterwards(world, make_bot):
+    on_call_now(world, "PTSTPRI", "Primary", ALICE)
+    world.slack.add_usergroup("S0TSTOPS", "ops-oncall", users=["U0DAVE"])
+    bot = make_bot(SHADOW_CAPABILITIES="oncall")
+    answer = oncall(bot, "link PTSTPRI <!subteam^S0TSTOPS|@ops-oncall> C0OPS")
+    assert answer.startswith("(shadow) ")
+    bot.runtime.scheduler.run_and_wait("oncall.sync")
+    bot.runtime.scheduler.run_and_wait("oncall.write")
+    world.slack.wait_for(lambda: recorded(bot, "oncall.topic"), message="the recorded topic")
+    world.slack.wait_for(lambda: recorded(bot, "oncall.usergroup_members"), message="the recorded members")
+    assert not world.slack.calls("POST", r"/api/(conversations\.setTopic|usergroups\.users\.update)$")
+    assert world.slack.topic("C0OPS") == "" and world.slack.usergroup_members("S0TSTOPS") == ["U0DAVE"]
+    assert oncall(bot, "").startswith("*Primary*: <@U0ALICE> since")  # reading answers are not "(shadow)"
+
+    bot.stop()
+    after = make_bot()  # shadow off: the topic is read again and what still differs is written, once
+    world.slack.wait_for(lambda: world.slack.topic("C0OPS") == "<@U0ALICE> is on-call for Primary", message="topic")
+    world.slack.wait_for(lambda: world.slack.usergroup_members("S0TSTOPS") == ["U0ALICE"], message="members")
+    after.runtime.scheduler.run_and_wait("oncall.write")
+    assert len(world.slack.calls("POST", r"/api/conversations\.setTopic$")) == 1
+    assert len(world.slack.calls("POST", r"/api/usergroups\.users\.update$")) == 1
