@@ -40,6 +40,10 @@ class Foundation(Protocol):
 
     def submit(self, func: Callable[..., Any], *args: Any) -> None: ...
 
+    def open_work(self, channels: Sequence[str], services: Sequence[str]) -> list[str]:
+        """Every capability's open items in these channels / PagerDuty services (the hand-off brief)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Job:
@@ -73,6 +77,15 @@ class ActionRequest:
     message_ts: str
 
 
+@dataclass(frozen=True)
+class Finding:
+    """A problem `doctor` found: what is wrong and how to fix it, in words for an admin (Slack mrkdwn, escaped)."""
+
+    capability: str
+    problem: str
+    fix: str
+
+
 class CapabilityService:
     """What every capability's service offers the foundation. The defaults do nothing, so a capability overrides
     only what it uses and no caller has to ask whether a method exists."""
@@ -103,6 +116,19 @@ class CapabilityService:
 
     def on_message(self, event: dict[str, Any]) -> None:
         """Every Slack `message` event, after the ack, on the foundation's pool."""
+
+    def digest(self, since: float, until: float) -> list[str]:
+        """Lines for the daily digest about [since, until): this capability's figures (Slack mrkdwn, escaped)."""
+        return []
+
+    def doctor(self) -> list[Finding]:
+        """Configuration problems this capability can see (cheap vendor reads allowed), each with its fix."""
+        return []
+
+    def open_work(self, channels: Sequence[str], services: Sequence[str]) -> list[str]:
+        """What is still open in these Slack channels or PagerDuty services, one line each with a link, for the
+        hand-off brief of an incoming on-call person (Slack mrkdwn, escaped)."""
+        return []
 
     def on_mention(self, event: dict[str, Any]) -> None:
         """Every Slack `app_mention` event, after the ack, on the foundation's pool."""

@@ -7,7 +7,7 @@ services it holds were built by `bot/wiring.py` from the capability specs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +77,15 @@ class Runtime:
             log.warning("could not look up %s to check admin rights: %s", user_id, slack_error(error))
             return False
         return bool(user.get("is_admin") or user.get("is_owner"))
+
+    def open_work(self, channels: Sequence[str], services: Sequence[str]) -> list[str]:
+        items: list[str] = []
+        for name, service in self.services.items():
+            try:
+                items += service.open_work(channels, services)
+            except Exception:  # one capability's failure must not empty the whole brief
+                log.exception("%s could not list its open work", name)
+        return items
 
     def start(self) -> None:
         self.scheduler.start()
