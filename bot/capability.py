@@ -44,6 +44,10 @@ class Foundation(Protocol):
         """Every capability's open items in these channels / PagerDuty services (the hand-off brief)."""
         ...
 
+    def related_links(self, pd_incidents: Sequence[str]) -> list[str]:
+        """Every capability's links for these PagerDuty incidents (e.g. the status page incident)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Job:
@@ -128,6 +132,11 @@ class CapabilityService:
     def open_work(self, channels: Sequence[str], services: Sequence[str]) -> list[str]:
         """What is still open in these Slack channels or PagerDuty services, one line each with a link, for the
         hand-off brief of an incoming on-call person (Slack mrkdwn, escaped)."""
+        return []
+
+    def related_links(self, pd_incidents: Sequence[str]) -> list[str]:
+        """Links this capability keeps for these PagerDuty incidents (`account/incident_id` refs), e.g. the status
+        page incident they opened (Slack mrkdwn, escaped)."""
         return []
 
     def on_mention(self, event: dict[str, Any]) -> None:

@@ -87,6 +87,15 @@ class Runtime:
                 log.exception("%s could not list its open work", name)
         return items
 
+    def related_links(self, pd_incidents: Sequence[str]) -> list[str]:
+        links: list[str] = []
+        for name, service in self.services.items():
+            try:
+                links += service.related_links(pd_incidents)
+            except Exception:
+                log.exception("%s could not list its links for %s", name, pd_incidents)
+        return links
+
     def start(self) -> None:
         self.scheduler.start()
 
