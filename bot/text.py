@@ -29,6 +29,7 @@ def mention(user_id: str) -> str:
 
 _URLISH = re.compile(r"(?i)[a-z][a-z0-9+.-]*://|\bwww\.|\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b|@")
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
+LONGEST_PLAIN_LABEL = 200  # a longer label always shows its target (and _URLISH never scans 40 kB of it)
 
 
 def _same_target(label: str, url: str) -> bool:
@@ -50,12 +51,12 @@ def link(url: str, label: str | None = None, *, strict: bool = False) -> str:
     target. A target that is not http(s) or mailto is not linked at all.
     """
     url = url.strip()
-    if not url.lower().startswith(_SAFE_SCHEMES) or any(c in url for c in "<>| \n"):
+    if not url.lower().startswith(_SAFE_SCHEMES) or any(c in "<>|" or c.isspace() or not c.isprintable() for c in url):
         return escape(f"{label} ({url})" if label and not _same_target(label, url) else url)
     target = url.replace("&", "&amp;")
     if not label or not label.strip() or _same_target(label, url):
         return f"<{target}>"
-    if strict or _URLISH.search(label):
+    if strict or len(label) > LONGEST_PLAIN_LABEL or _URLISH.search(label):
         return f"{escape(label)} (<{target}>)"
     return f"<{target}|{escape(label)}>"
 

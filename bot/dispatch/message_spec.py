@@ -152,6 +152,8 @@ def _decode(raw: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
             raise InvalidMessage(["message is not UTF-8 text"]) from error
     try:
         data = json.loads(raw)
+    except RecursionError as error:  # json.loads recurses per level: a hostile producer can nest past the limit
+        raise InvalidMessage(["message is nested too deeply"]) from error
     except ValueError as error:
         detail = f"{error.msg} at line {error.lineno} column {error.colno}" if hasattr(error, "msg") else str(error)
         raise InvalidMessage([f"message is not valid JSON: {detail}"]) from error
