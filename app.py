@@ -6,6 +6,7 @@ python app.py check        verify each configured integration with one cheap cal
 python app.py backup FILE  a consistent copy of the database, made while the bot runs
 python app.py import pd-oncall-chat-topic FILE [--dry-run]   on-call links from the original's DynamoDB table
 python app.py shadow report [--since 24h]   what shadow mode would have written, by capability
+python app.py doctor       configuration problems of every integration, each with its fix
 python app.py health       exit 0 when the running bot is connected and its jobs are on time (no vendor call)
 python app.py oncall export|import FILE   on-call links as YAML (import shows the diff, applies it atomically)
 python app.py dispatch F   send a Dispatch alarm (MESSAGE-SPEC JSON file, - for stdin) to the running bot
@@ -144,6 +145,27 @@ def import_config(args: argparse.Namespace) -> int:
     return run_import_original(settings, lambda: open_store(settings), args.file, args.dry_run, sys.stdout)
 
 
+def doctor(args: argparse.Namespace) -> int:
+    """Every integration's configuration problems, each with its fix (exit 1 when there is any)."""
+    from bot.doctor import report
+    from bot.runtime import StartupError
+    from bot.wiring import build
+
+    settings = load_settings()
+    configure_logging("ERROR")
+    try:
+        runtime = build(settings)
+    except StartupError as error:
+        print(f"switchboard doctor: {error}", file=sys.stderr)
+        return 1
+    try:
+        findings = runtime.doctor()
+    finally:
+        runtime.close()
+    print(report(findings))
+    return 1 if findings else 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="app.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     main.set_defaults(func=run)
@@ -165,6 +187,9 @@ def parser() -> argparse.ArgumentParser:
     shadowing.add_argument("action", choices=("report",))
     shadowing.add_argument("--since", default="24h", help="how far back, such as 30m, 24h or 7d (default 24h)")
     shadowing.set_defaults(func=shadow)
+    commands.add_parser("doctor", help="configuration problems of every integration, each with its fix").set_defaults(
+        func=doctor
+    )
     copy = commands.add_parser("backup", help="copy the database consistently, even while the bot runs")
     copy.add_argument("file", metavar="FILE", help="where to write the copy (restore: stop the bot, copy it back)")
     copy.set_defaults(func=backup)

@@ -7,13 +7,16 @@ services it holds were built by `bot/wiring.py` from the capability specs.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.capability import CapabilityService, CapabilityState
+from bot.capability import CapabilityService, CapabilityState, Finding
 from bot.clients.slack import App, SlackApiError, WebClient, slack_error
+from bot.digest import DailyDigest, digest_text
+from bot.doctor import examine
 from bot.failures import FailureAlerts
 from bot.home import HomeService
 from bot.identity import SlackDirectory
@@ -52,6 +55,7 @@ class Runtime:
     command_pacer: UserPacer = field(default_factory=lambda: UserPacer(0))
     failures: FailureAlerts | None = None
     shadow: Shadow = field(default_factory=Shadow.off)
+    digest: DailyDigest | None = None
     work: ThreadPoolExecutor = field(
         default_factory=lambda: ContextPreservingExecutor(WORKERS, thread_name_prefix="work")
     )
@@ -95,6 +99,19 @@ class Runtime:
             except Exception:
                 log.exception("%s could not list its links for %s", name, pd_incidents)
         return links
+
+    def digest_now(self, now: float | None = None) -> str:
+        """The last 24 hours' digest, for `/switchboard digest`."""
+        now = time.time() if now is None else now
+        return digest_text(self.capabilities, self.services, now - 86400, now, self.settings.digest_timezone)
+
+    def doctor(self) -> list[Finding]:
+        """Every running capability's configuration problems, and the foundation's own."""
+        core: dict[str, list[str]] = {"DIGEST_CHANNELS": list(self.settings.digest_channels)}
+        alert = self.settings.switchboard_alert_channel
+        if alert and alert[:1] in ("C", "G"):
+            core["SWITCHBOARD_ALERT_CHANNEL"] = [alert]
+        return examine(self.capabilities, self.services, self.slack, core)
 
     def start(self) -> None:
         self.scheduler.start()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
@@ -97,6 +98,20 @@ def choice(*choices: str) -> Callable[[str, str], str]:
         return value
 
     return parse
+
+
+def parse_time_of_day(name: str, value: str) -> str:
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value.strip()):
+        raise SettingsError(f"{name} must be a time of day as HH:MM, such as 09:00, got {value!r}")
+    return value.strip()
+
+
+def parse_time_zone(name: str, value: str) -> str:
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise SettingsError(f"{name} must be a time zone such as Europe/London, got {value!r}") from error
+    return value.strip()
 
 
 def parse_text(name: str, value: str) -> str:
@@ -208,6 +223,14 @@ CORE: tuple[Setting, ...] = (
         parse_text,
         "Channel told when work fails for good (with a Retry button); unset: a DM to each SWITCHBOARD_ADMINS user",
     ),
+    Setting(
+        "DIGEST_CHANNELS",
+        "",
+        parse_slack_ids,
+        "Channels that get the daily digest (incidents, status minutes, tickets, alarms, on-call changes)",
+    ),
+    Setting("DIGEST_TIME", "09:00", parse_time_of_day, "When the daily digest is posted, HH:MM in DIGEST_TIMEZONE"),
+    Setting("DIGEST_TIMEZONE", "UTC", parse_time_zone, "Time zone of DIGEST_TIME and of the digest's day"),
     Setting(
         "SWITCHBOARD_SHADOW",
         "false",

@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
 HELP = (
     "*Switchboard* — `/switchboard status` shows what is on and how the jobs are doing; "
-    "`/switchboard failed` (admins) lists work that failed for good, each with a Retry button in its alert; "
+    "`/switchboard digest` the last 24 hours of every capability; `/switchboard doctor` (admins) configuration "
+    "problems, each with its fix; `/switchboard failed` (admins) lists work that failed for good, each with a "
+    "Retry button in its alert; "
     "the app's Home tab shows the same, live."
 )
 

@@ -14,6 +14,7 @@ from typing import Any
 from bot import dispatch, jira_sync, oncall, statuspage, support
 from bot.capability import CapabilityService, CapabilitySpec, CapabilityState, Job
 from bot.clients.slack import SlackApiError, build_bolt_app, build_web_client, slack_error
+from bot.digest import DIGEST_JOB, DailyDigest, digest_text
 from bot.failures import FailureAlerts
 from bot.home import HomeService
 from bot.housekeeping import prune_core
@@ -203,6 +204,21 @@ def build(settings: Settings) -> Runtime:
     for kind, handler in runtime.failures.effects().items():
         runtime.outbox.register(kind, handler)
     runtime.outbox.on_failed = runtime.failures.on_failed
+    if settings.digest_channels:
+        zone = settings.digest_timezone
+        runtime.digest = DailyDigest(
+            runtime.outbox,
+            scheduler,
+            slack,
+            settings.digest_channels,
+            settings.digest_time,
+            zone,
+            lambda since, until: digest_text(runtime.capabilities, runtime.services, since, until, zone),
+        )
+        scheduler.add(DIGEST_JOB, runtime.digest.run)
+        for kind, handler in runtime.digest.effects().items():
+            runtime.outbox.register(kind, handler)
+        runtime.digest.schedule_next()
     for service in runtime.services.values():
         service.start()
     register_listeners(app, runtime, SPECS)
