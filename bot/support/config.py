@@ -92,6 +92,24 @@ def parse_message(name: str, value: str) -> str:
     return value.replace("\\n", "\n")  # `\n` in a .env line is a new line in Slack
 
 
+SERVICE_ID = re.compile(r"P[A-Z0-9]{2,}")
+
+
+def parse_service_map(name: str, value: str) -> tuple[tuple[str, str], ...]:
+    """`C123=PSVC1,C123=PSVC2,C456=PSVC1`: (channel, PagerDuty service) pairs; a channel may watch several."""
+    pairs: dict[tuple[str, str], None] = {}
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        channel, equals, service = (piece.strip() for piece in item.partition("="))
+        if not equals or not re.fullmatch(r"[CG][A-Z0-9]{2,}", channel) or not SERVICE_ID.fullmatch(service):
+            raise SettingsError(
+                f"{name} must be comma-separated channel=service pairs such as C012ABCDEF=PABC123, got {item!r}"
+            )
+        pairs[(channel, service)] = None
+    return tuple(pairs)
+
+
 # --- declarations ----------------------------------------------------------------------------------------------
 CHANNELS = Setting(
     "SUPPORT_CHANNELS",
@@ -174,6 +192,14 @@ DISABLE_MESSAGE_PROCESSING = Setting(
     "true ignores support-channel messages (install first, go live later); polling and reports go on",
     capability="support",
 )
+SERVICE_MAP = Setting(
+    "SUPPORT_SERVICE_MAP",
+    "",
+    parse_service_map,
+    "Support channels and the PagerDuty services they watch, such as C012ABCDEF=PABC123,C012ABCDEF=PDEF456 "
+    "(needs PAGERDUTY_API_TOKEN); admins add more with `/support map`",
+    capability="support",
+)
 SETTINGS: tuple[Setting, ...] = (
     CHANNELS,
     GROUP_ID,
@@ -186,6 +212,7 @@ SETTINGS: tuple[Setting, ...] = (
     ALLOWED_BOT_IDS,
     RESOLVE_STATUS,
     DISABLE_MESSAGE_PROCESSING,
+    SERVICE_MAP,
 )
 
 
@@ -202,6 +229,8 @@ class SupportConfig:
     allowed_bot_ids: frozenset[str] = frozenset()
     resolve_status: str = "solved"
     processing_disabled: bool = False
+    service_map: tuple[tuple[str, str], ...] = ()  # (channel, PagerDuty service) pairs from SUPPORT_SERVICE_MAP
+    watches_incidents: bool = False  # PAGERDUTY_API_TOKEN is set: the shared incident poller feeds the desk
 
     @property
     def home_channel(self) -> str:
@@ -223,6 +252,13 @@ def load(settings: Settings) -> SupportConfig:
         raise SettingsError("SUPPORT_ESCALATION_POLICY needs PAGERDUTY_API_TOKEN to look up who is on call")
     bots = settings.read(ALLOWED_BOT_IDS)
     resolve_status = settings.read(RESOLVE_STATUS)
+    service_map = settings.read(SERVICE_MAP)
+    watches_incidents = settings.has("PAGERDUTY_API_TOKEN")
+    if service_map and not watches_incidents:
+        raise SettingsError("SUPPORT_SERVICE_MAP needs PAGERDUTY_API_TOKEN to see which incidents are open")
+    strangers = sorted({channel for channel, _ in service_map if channel not in channels})
+    if strangers:
+        raise SettingsError(f"SUPPORT_SERVICE_MAP names {', '.join(strangers)}, which is not in SUPPORT_CHANNELS")
     message = settings.read(OUT_OF_HOURS_MESSAGE)
     if office_hours is not None and not message:
         message = DEFAULT_OUT_OF_HOURS_MESSAGE.format(hours=office_hours.describe())
@@ -238,4 +274,6 @@ def load(settings: Settings) -> SupportConfig:
         allowed_bot_ids=bots,
         resolve_status=resolve_status,
         processing_disabled=settings.read(DISABLE_MESSAGE_PROCESSING),
+        service_map=service_map,
+        watches_incidents=watches_incidents,
     )

@@ -143,8 +143,14 @@ class SupportEffects:
         with self.store.write() as db:
             db.conn.execute(
                 "UPDATE support_threads SET state = 'open', ticket_id = ?, ticket_status = ?, subject = ?, "
-                "error = NULL WHERE id = ?",
-                [ticket["id"], ticket.get("status") or "new", ticket.get("subject"), thread["id"]],
+                "requester_id = ?, error = NULL WHERE id = ?",
+                [
+                    ticket["id"],
+                    ticket.get("status") or "new",
+                    ticket.get("subject"),
+                    ticket.get("requester_id"),
+                    thread["id"],
+                ],
             )
             self.poster.queue_announcement(db, thread, url, asked_at)
             if records.pending_forwards(self.store, thread["id"]):  # replies that came while the ticket was on its way

@@ -6,6 +6,8 @@ module that uses one imports it from here, which keeps the modules that share th
 
 from __future__ import annotations
 
+TITLE = "Support desk (Zendesk)"
+
 # Jobs
 POLL_JOB = "support.poll"
 REPORT_JOB = "support.report"
@@ -21,3 +23,5 @@ CREATE_TICKET = "support.create_ticket"
 FORWARD = "support.forward"
 POST = "support.post"
 LINK_EMAIL_TICKET = "support.link_email_ticket"
+INCIDENT_NOTE = "support.incident_note"  # a thread opened during an incident: note in Slack, tag and note in Zendesk
+INCIDENT_RESOLVED = "support.incident_resolved"  # that incident is resolved: told in the thread and the ticket

@@ -109,6 +109,16 @@ def queue_forward(
     return True
 
 
+def record_first_response(db: sqlite_utils.Database, thread_id: int, at: float) -> None:
+    """Someone other than the asker answered at `at` (a Slack reply's ts, a Zendesk comment's time): the
+    earliest answer is kept, whatever order they are seen in."""
+    db.conn.execute(
+        "UPDATE support_threads SET first_response_at = ? WHERE id = ? "
+        "AND (first_response_at IS NULL OR first_response_at > ?)",
+        [at, thread_id, at],
+    )
+
+
 def pending_forwards(store: Store, thread_id: int) -> list[dict[str, Any]]:
     return store.query(
         "SELECT * FROM support_forwards WHERE thread_id = ? AND done_at IS NULL ORDER BY slack_ts, id", [thread_id]

@@ -5,7 +5,9 @@
   public (seen by the requester) or an internal note;
 - whether someone may post the support report now (`/support report`);
 - who the on-call notice names, and whether a request came in out of hours;
-- which emailed tickets come to Slack, and what a ticket's status change means for its thread.
+- which emailed tickets come to Slack, and what a ticket's status change means for its thread;
+- which open PagerDuty incidents a new request's channel watches, and which linked incidents were resolved;
+- what counts as a first response, and the digest's median.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.incidents.model import OPEN_STATUSES as PD_OPEN_STATUSES
+from bot.incidents.model import PdIncident
 from bot.support.config import SupportConfig
 from bot.support.hours import OfficeHours
 from bot.support.ticket_events import NewEmailTicket, StatusChange
@@ -236,3 +240,50 @@ def after_status_change(
     if change.previous in DONE_STATUSES or ticket_status in DONE_STATUSES:
         return StatusOutcome(None, None if change.by_bot else "reopened")
     return StatusOutcome(closed_at, None)
+
+
+# --- incidents on the services a support channel watches -----------------------------------------------------
+def watched_services(pairs: Iterable[tuple[str, str]], channel: str) -> set[str]:
+    """The PagerDuty services a support channel watches, from (channel, service) pairs (setting and stored map)."""
+    return {service for mapped, service in pairs if mapped == channel}
+
+
+def incidents_on(open_incidents: Iterable[PdIncident], services: set[str]) -> list[PdIncident]:
+    """The open (triggered or acknowledged) incidents on these services, oldest number first."""
+    found = [i for i in open_incidents if i.service_id in services and i.status in PD_OPEN_STATUSES]
+    return sorted(found, key=lambda incident: (incident.account, incident.number))
+
+
+def resolved(linked_incident_ids: Iterable[str], open_incident_ids: set[str]) -> list[str]:
+    """Linked incidents of one account that left its complete open list: PagerDuty resolved them."""
+    return sorted({i for i in linked_incident_ids if i not in open_incident_ids})
+
+
+# --- first responses and the digest ---------------------------------------------------------------------------
+def is_first_response_by(author: str | None, asker: str | None, command: str | None) -> bool:
+    """A Slack thread reply answers the request when someone other than the asker wrote it (`help` is a question
+    to the bot, not an answer). An emailed ticket's thread has no Slack asker: any reply counts."""
+    return command != "help" and (asker is None or author != asker)
+
+
+def median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def duration_text(seconds: float) -> str:
+    """`45 s`, `12 min`, `3 h 05 min`, `2 d 4 h`: short, for the digest."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"

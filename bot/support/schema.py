@@ -41,6 +41,43 @@ def _support_desk(db: sqlite_utils.Database) -> None:
     )
 
 
+def _incidents_and_responses(db: sqlite_utils.Database) -> None:
+    # Who asked (the Slack user or bot of the first message; NULL for an emailed ticket), the ticket's Zendesk
+    # requester, and when someone else first answered (the digest's first response; open work's unanswered).
+    db.execute("ALTER TABLE support_threads ADD COLUMN asker_id TEXT")
+    db.execute("ALTER TABLE support_threads ADD COLUMN requester_id INTEGER")
+    db.execute("ALTER TABLE support_threads ADD COLUMN first_response_at REAL")
+    # Threads from before this version: their asker is unknown, so their first reply or agent comment counts.
+    first_reply = (
+        "(SELECT MIN(CAST(f.slack_ts AS REAL)) FROM support_forwards f WHERE f.thread_id = support_threads.id "
+        "AND (f.source LIKE 'reply:%' OR f.source LIKE 'solve:%'))"
+    )
+    first_comment = (
+        "(SELECT MIN(p.created_at) FROM support_posts p WHERE p.thread_id = support_threads.id "
+        "AND p.source LIKE 'zd-comment:%')"
+    )
+    db.execute(  # the earlier of the two (multi-argument MIN is NULL when either is: COALESCE both ways)
+        f"UPDATE support_threads SET first_response_at = MIN(COALESCE({first_reply}, {first_comment}), "
+        f"COALESCE({first_comment}, {first_reply}))"
+    )
+    db.execute("CREATE INDEX support_threads_by_opened_at ON support_threads (opened_at)")
+    db.execute("CREATE INDEX support_threads_by_closed_at ON support_threads (closed_at)")
+    # Support channels mapped to PagerDuty services by `/support map` (SUPPORT_SERVICE_MAP adds to these).
+    db.execute(
+        "CREATE TABLE support_service_map (channel_id TEXT NOT NULL, service_id TEXT NOT NULL, "
+        "added_by TEXT, added_at REAL NOT NULL, PRIMARY KEY (channel_id, service_id))"
+    )
+    # A support thread opened while a PagerDuty incident was open on its channel's service: once per pair.
+    # resolved_at is set when the incident leaves the poller's open snapshot.
+    db.execute(
+        "CREATE TABLE support_incident_links (thread_id INTEGER NOT NULL REFERENCES support_threads(id), "
+        "account TEXT NOT NULL, incident_id TEXT NOT NULL, number INTEGER, title TEXT, status TEXT, "
+        "service_id TEXT, service_name TEXT, html_url TEXT, linked_at REAL NOT NULL, resolved_at REAL, "
+        "PRIMARY KEY (thread_id, account, incident_id))"
+    )
+    db.execute("CREATE INDEX support_incident_links_open ON support_incident_links (account, resolved_at)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(20, "support: threads, forwards, posts, seen ticket events", _support_desk),
     Migration(
@@ -48,4 +85,5 @@ MIGRATIONS: tuple[Migration, ...] = (
         "support: identifiers support.<name>",
         rename_identifiers(jobs={"support-poll": "support.poll", "support-report": "support.report"}),
     ),
+    Migration(22, "support: incident links, service map, askers and first responses", _incidents_and_responses),
 )

@@ -15,7 +15,8 @@ from bot.clients.zendesk import ZendeskApi
 from bot.support import records
 from bot.support.config import SupportConfig
 from bot.support.identifiers import CREATE_TICKET
-from bot.support.rules import Inbound, classify, thread_command
+from bot.support.incident_links import IncidentLinks
+from bot.support.rules import Inbound, classify, is_first_response_by, thread_command
 from bot.support.text import help_text
 
 log = logging.getLogger(__name__)
@@ -35,12 +36,20 @@ def effect_payload(message: Inbound, **extra: Any) -> dict[str, Any]:
 
 
 class SlackMessages:
-    def __init__(self, foundation: Foundation, config: SupportConfig, zendesk: ZendeskApi, kick: Callable[[], None]):
+    def __init__(
+        self,
+        foundation: Foundation,
+        config: SupportConfig,
+        zendesk: ZendeskApi,
+        incident_links: IncidentLinks,
+        kick: Callable[[], None],
+    ):
         self.store = foundation.store
         self.outbox = foundation.outbox
         self.bot_user_id = foundation.bot_user_id
         self.config = config
         self.zendesk = zendesk
+        self.incident_links = incident_links
         self.kick = kick  # wakes the outbox once this message's effects are committed
 
     def handle(self, event: dict[str, Any]) -> None:
@@ -59,11 +68,12 @@ class SlackMessages:
         self.kick()
 
     def _new_request(self, message: Inbound) -> None:
+        incidents = self.incident_links.open_on(message.channel)  # the poller's snapshot, read outside the write
         with self.store.write() as db:
             cursor = db.conn.execute(
-                "INSERT OR IGNORE INTO support_threads (channel_id, thread_ts, origin, state, opened_at) "
-                "VALUES (?, ?, 'slack', 'creating', ?)",
-                [message.channel, message.ts, float(message.ts)],
+                "INSERT OR IGNORE INTO support_threads (channel_id, thread_ts, origin, state, opened_at, asker_id) "
+                "VALUES (?, ?, 'slack', 'creating', ?, ?)",
+                [message.channel, message.ts, float(message.ts), message.user or message.bot_id],
             )
             if cursor.rowcount != 1:
                 log.info("message %s/%s is already in Zendesk", message.channel, message.ts)
@@ -71,6 +81,7 @@ class SlackMessages:
             payload = effect_payload(message, thread_id=cursor.lastrowid)
             key = f"support:create:{message.channel}:{message.ts}"
             self.outbox.enqueue(key, CREATE_TICKET, payload, db=db)
+            self.incident_links.link(db, cursor.lastrowid, incidents)
 
     def _reply(self, message: Inbound) -> None:
         thread = records.thread_by_slack(self.store, message.channel, message.thread_ts or "")
@@ -79,7 +90,10 @@ class SlackMessages:
             return
         command = None if message.files else thread_command(message.text)
         source = f"{message.channel}:{message.ts}"
+        answers = is_first_response_by(message.user or message.bot_id, thread["asker_id"], command)
         with self.store.write() as db:
+            if answers:
+                records.record_first_response(db, thread["id"], float(message.ts))
             if command == "help":
                 url = self.zendesk.ticket_url(thread["ticket_id"]) if thread["ticket_id"] else None
                 text = help_text(url, self.config.resolve_status, emailed=thread["origin"] == "email")

@@ -126,6 +126,8 @@ class ZendeskPoll:
             records.queue_post(
                 db, self.outbox, source=f"zd-comment:{finding.comment_id}", kind="text", text=text, **common
             )
+            if finding.author_id != thread["requester_id"]:  # an agent answered (the bot's comments never come)
+                records.record_first_response(db, thread["id"], float(at))
         elif isinstance(finding, StatusChange):
             self._status_changed(db, finding, thread, url, at)
 
@@ -158,8 +160,8 @@ class ZendeskPoll:
         channel = self.config.home_channel
         cursor = db.conn.execute(
             "INSERT OR IGNORE INTO support_threads (channel_id, thread_ts, origin, state, ticket_id, ticket_status, "
-            "subject, opened_at) VALUES (?, NULL, 'email', 'open', ?, ?, ?, ?)",
-            [channel, ticket.ticket_id, ticket.status, ticket.subject, float(at)],
+            "subject, opened_at, requester_id) VALUES (?, NULL, 'email', 'open', ?, ?, ?, ?, ?)",
+            [channel, ticket.ticket_id, ticket.status, ticket.subject, float(at), ticket.requester_id],
         )
         if cursor.rowcount != 1:
             return
