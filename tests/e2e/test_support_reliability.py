@@ -169,8 +169,9 @@ def test_a_bad_support_setting_stops_startup_with_one_line(world):
 
 def test_paced_posts_wait_in_the_outbox_and_keep_their_order(bot, world):
     """Slack's one post per second per channel: the wait is a RetryLater, so nothing sleeps in the outbox job."""
-    bot.runtime.services["support"].poster.pace_seconds = 1.0
-    ts, _ = open_request(world, "Printer on fire")  # link, then the on-call notice, one second apart
+    # 4 s, not Slack's 1 s: the second post must fall inside the window even on a loaded machine
+    bot.runtime.services["support"].poster.pace_seconds = 4.0
+    ts, _ = open_request(world, "Printer on fire")  # link, then the on-call notice, a pace apart
     replies = wait_reply(world, ts, "Primary on call")
     assert "your new support request is" in replies[0] and "Primary on call" in replies[1]
     paced = bot.runtime.store.query("SELECT key FROM outbox WHERE last_error = 'pacing posts to C0SUPPORT'")
