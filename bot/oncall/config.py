@@ -31,7 +31,7 @@ HANDOFF_DM = Setting(
     "ONCALL_HANDOFF_DM",
     "false",
     parse_bool,
-    "DM the incoming person at each hand-off: which schedules, until when (once per shift)",
+    "DM the incoming person at each hand-off: which schedules, until when, and what is still open (once per shift)",
     capability="oncall",
 )
 SETTINGS: tuple[Setting, ...] = (SYNC_MINUTES, HANDOFF_DM)

@@ -132,6 +132,22 @@ class Handoff:
     slack_id: str | None  # None: nobody in Slack to DM
     dm_text: str
     dm_key: str  # outbox idempotency key: one DM per person, shift start and schedules
+    user_id: str = ""  # the PagerDuty user
+    person: str = ""  # their PagerDuty name, plain (the digest names people without notifying them)
+    shifts: tuple[TakenOver, ...] = ()  # each schedule taken over, in order
+
+    @property
+    def schedules(self) -> tuple[str, ...]:
+        return tuple(shift.schedule_id for shift in self.shifts)
+
+
+@dataclass(frozen=True)
+class TakenOver:
+    """One schedule of a hand-off: which, as shown (escaped), and when its shift began."""
+
+    schedule_id: str
+    name: str
+    at: float
 
 
 def handoffs(
@@ -164,6 +180,9 @@ def handoffs(
                 slack_id=slack_id,
                 dm_text=f":pager: You are now on call for {schedule_names}{until}.",
                 dm_key=f"oncall:handoff:{user_id}:{start}:{','.join(sorted(p.schedule_id for p in shifts))}",
+                user_id=user_id,
+                person=shifts[0].name,
+                shifts=tuple(TakenOver(p.schedule_id, names[p.schedule_id], p.start or now) for p in shifts),
             )
         )
     return found

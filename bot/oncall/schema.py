@@ -61,6 +61,16 @@ def _pause(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE oncall_links ADD COLUMN paused_by TEXT")
 
 
+def _handoffs(db: sqlite_utils.Database) -> None:
+    # Every hand-off a sync noticed, one row per schedule taken over (person, schedule, shift start), for the digest.
+    db.execute(
+        "CREATE TABLE oncall_handoffs (user_id TEXT NOT NULL, schedule_id TEXT NOT NULL, at REAL NOT NULL, "
+        "person TEXT NOT NULL, schedule_name TEXT NOT NULL, seen_at REAL NOT NULL, "
+        "PRIMARY KEY (user_id, schedule_id, at))"
+    )
+    db.execute("CREATE INDEX oncall_handoffs_by_time ON oncall_handoffs (at)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "oncall: links, targets, schedules, current on-call, PagerDuty users", _links_and_targets),
     Migration(11, "oncall: channel topics and usergroup members", _slack_targets),
@@ -73,4 +83,5 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(13, "oncall: pause a link", _pause),
+    Migration(14, "oncall: hand-off history", _handoffs),
 )

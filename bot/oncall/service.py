@@ -4,6 +4,8 @@ Jobs: `oncall.sync` (every ONCALL_SYNC_MINUTES, and again one second after each 
 announces) decides what every target should show; `oncall.write` makes Slack show it, paced per method.
 Events: a person editing a linked channel's topic (`message`), and "who is on call" asked by @mention
 (`app_mention`) or in a DM with the bot (`message`, channel_type im), answered like `/oncall` (questions.py).
+The foundation's hooks: the hand-off DM's brief of open work (brief.py), the digest's on-call changes
+(history.py) and the doctor's findings about links (doctor.py).
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ import threading
 import time
 from typing import Any
 
-from bot.capability import CapabilityService, Foundation, Job
+from bot.capability import CapabilityService, Finding, Foundation, Job
 from bot.clients.pagerduty import build_rest_client
 from bot.oncall import rules
+from bot.oncall.brief import HandoffBrief
 from bot.oncall.config import OncallConfig, load
+from bot.oncall.doctor import OncallDoctor
 from bot.oncall.effects import HANDOFF_DM, MENTION_ANSWER, OncallEffects
+from bot.oncall.history import digest_lines, prune_handoffs
+from bot.oncall.open_incidents import IncidentReader
 from bot.oncall.questions import answer_question
 from bot.oncall.reader import OnCallReader
 from bot.oncall.roster import Roster
@@ -41,10 +47,17 @@ class OncallService(CapabilityService):
         self.foundation = foundation
         self.store = foundation.store
         self.config = config
-        self.roster = Roster(build_rest_client(foundation.settings))
+        pagerduty = build_rest_client(foundation.settings)
+        self.roster = Roster(pagerduty)
         self.reader = OnCallReader(self.store, self.roster)
         self.syncer = Syncer(
-            self.store, self.reader, foundation.directory, foundation.outbox, config.sync_seconds, config.handoff_dm
+            self.store,
+            self.reader,
+            foundation.directory,
+            foundation.outbox,
+            config.sync_seconds,
+            config.handoff_dm,
+            brief=HandoffBrief(IncidentReader(pagerduty), foundation.open_work),
         )
         self.writer = SlackWriter(self.store, foundation.slack, shadow=foundation.shadow)
         self.outbox_effects = OncallEffects(foundation.slack, foundation.outbox)
@@ -169,6 +182,17 @@ class OncallService(CapabilityService):
         if needs_write:
             log.info("topic of %s was edited without our on-call part; restoring it", channel)
             self.soon(WRITE_JOB)
+
+    # --- what the other capabilities and the coordinator ask -------------------------------------
+    def digest(self, since: float, until: float) -> list[str]:
+        """The on-call changes of the period: who took over which schedules, when."""
+        return digest_lines(self.store, since, until)
+
+    def doctor(self) -> list[Finding]:
+        return OncallDoctor(self.store, self.reader, self.foundation.directory, self.foundation.slack).findings()
+
+    def prune(self, before: float) -> int:
+        return prune_handoffs(self.store, before)
 
     # --- Home tab --------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from bot.identity import SlackDirectory
 from bot.oncall import rules
-from bot.oncall.links import load_links
+from bot.oncall.history import record_handoffs
+from bot.oncall.links import Link, load_links
 from bot.oncall.reader import OnCallReader
 from bot.oncall.recording import (
     forget_unlinked,
@@ -26,6 +27,9 @@ from bot.oncall.recording import (
 from bot.oncall.roster import OnCall
 from bot.outbox import Outbox
 from bot.store import Store
+
+# Adds the brief to the DM of each hand-off (brief.py); given the cycle's links.
+Briefing = Callable[[list[rules.Handoff], list[Link]], list[rules.Handoff]]
 
 LAST_SYNC_STATE = "oncall.last_sync"  # when the last cycle ran, how it ended, the next hand-off (`/oncall list`)
 HORIZON_MARGIN_SECONDS = 60.0  # look a little past the next cycle, so no hand-off falls between two reads
@@ -50,6 +54,7 @@ class Syncer:
         sync_seconds: float,
         handoff_dm: bool,
         clock: Callable[[], float] = time.time,
+        brief: Briefing | None = None,
     ):
         self.store = store
         self.reader = reader
@@ -58,6 +63,7 @@ class Syncer:
         self.sync_seconds = sync_seconds
         self.handoff_dm = handoff_dm
         self.clock = clock
+        self.brief = brief
 
     def run(self) -> SyncReport:
         now = self.clock()
@@ -81,10 +87,13 @@ class Syncer:
         active = rules.active_schedules(links)  # a paused link's schedules get no hand-off DM either
         handoffs = rules.handoffs({s: p for s, p in current.items() if s in active}, previous, who, names, now)
         report.handoffs = [handoff.line for handoff in handoffs]
+        if self.handoff_dm and self.brief is not None and handoffs:
+            handoffs = self.brief(handoffs, links)  # vendor reads: before the transaction, never inside it
         prefixes = rules.channel_prefixes(links, current, flags, who, names)
         members = rules.usergroup_members(links, current, who)
         with self.store.write() as db:
             save_current(db, current, flags, now)
+            record_handoffs(db, handoffs, now)
             if self.handoff_dm:
                 queue_handoff_dms(db, self.outbox, handoffs)
             record_channels(db, prefixes, now)

@@ -418,3 +418,37 @@ def test_unknown_route_and_time_zone(fake: PagerDutyFake, client: pagerduty.Rest
     incident_id = fake.trigger_incident("PSVC001", "Zoned")["id"]
     zoned = client.rget(f"/incidents/{incident_id}", params={"time_zone": "Asia/Tokyo"})
     assert zoned["created_at"].endswith("+09:00")
+
+
+def test_policies_list_their_schedule_targets_and_services_and_open_incidents_are_read_by_service(
+    fake: PagerDutyFake, client: pagerduty.RestApiV2Client
+) -> None:
+    """What an on-call hand-off brief reads: every policy's rules and services in one paginated list, then the open
+    incidents of some services, however old (`date_range=all`)."""
+    fake.add_schedule("PSCHED1", "Core")
+    fake.add_escalation_policy("PEP0001", "Core EP", [["PBOT003"], ["PSCHED1"]])
+    fake.add_escalation_policy("PEP0002", "Idle EP", [["PALICE1"]])
+    fake.add_service("PSVC001", "Core API", escalation_policy_id="PEP0001")
+    fake.add_service("PSVC002", "Other", escalation_policy_id="PEP0002")
+    old = fake.trigger_incident("PSVC001", "Open for weeks")
+    fake.advance(40 * 24 * HOUR)
+    acked = fake.trigger_incident("PSVC001", "Acknowledged")
+    fake.acknowledge(acked["id"])
+    fake.resolve(fake.trigger_incident("PSVC001", "Resolved")["id"])
+    fake.trigger_incident("PSVC002", "Elsewhere")
+
+    policies = {p["id"]: p for p in client.iter_all("/escalation_policies", params={"limit": 1})}
+    core = policies["PEP0001"]
+    assert [t["id"] for rule in core["escalation_rules"] for t in rule["targets"]] == ["PBOT003", "PSCHED1"]
+    assert core["escalation_rules"][1]["targets"][0]["type"] == "schedule_reference"
+    assert [s["id"] for s in core["services"]] == ["PSVC001"]
+    params = {"service_ids[]": ["PSVC001"], "statuses[]": ["triggered", "acknowledged"], "date_range": "all"}
+    found = list(client.iter_all("/incidents", params=params))
+    assert [(i["title"], i["status"]) for i in found] == [
+        ("Open for weeks", "triggered"),
+        ("Acknowledged", "acknowledged"),
+    ]
+    assert found[0]["html_url"] == f"https://sandbox.pagerduty.com/incidents/{old['id']}"
+    assert found[0]["service"]["summary"] == "Core API"
+    without_range = {k: v for k, v in params.items() if k != "date_range"}  # PagerDuty's default: the last month
+    assert [i["title"] for i in client.iter_all("/incidents", params=without_range)] == ["Acknowledged"]
