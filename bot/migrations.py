@@ -2,7 +2,7 @@
 
 Capabilities declare their own migrations in their spec; `bot/wiring.py` collects them all. Version ranges:
 core 1-9, oncall 10-19, support 20-29, dispatch 30-39, the incident poller and its consumers 40-49
-(statuspage 41 and 44, jira_sync 42, 45 and 46).
+(incidents 40, 43 and 47; statuspage 41 and 44; jira_sync 42, 45 and 46).
 """
 
 from __future__ import annotations

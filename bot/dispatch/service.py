@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.capability import CapabilityService, Foundation, Job
 from bot.clients.sqs import QueueError, connect
-from bot.dispatch import rules
+from bot.dispatch import daily_figures, rules, waiting_confirmations
 from bot.dispatch import slack_messages as ui
 from bot.dispatch.alerts import Accepted, AlertStore, accept, reject
 from bot.dispatch.answers import Answers
@@ -122,6 +122,14 @@ class DispatchService(CapabilityService):
 
     def counts(self) -> dict[str, int]:
         return self.alerts.counts()
+
+    def digest(self, since: float, until: float) -> list[str]:
+        return daily_figures.digest_lines(self.store, since, until)
+
+    def open_work(self, channels: Sequence[str], services: Sequence[str]) -> list[str]:
+        """Every confirmation still waiting, whatever the channels and services: they are personal DMs, and an
+        unanswered one escalates (see waiting_confirmations.py)."""
+        return waiting_confirmations.open_work(self.store, self.people.workspace_url)
 
     def close(self) -> None:
         if self.intake is not None:

@@ -29,6 +29,17 @@ class SlackPeople:
         self.clock = clock
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._handles: tuple[float, dict[str, tuple[str, str]]] | None = None
+        self._workspace_url: str | None = None
+
+    def workspace_url(self) -> str | None:
+        """`https://<workspace>.slack.com/` from auth.test, asked once (message permalinks are built from it); None
+        when Slack cannot tell now."""
+        if self._workspace_url is None:
+            try:
+                self._workspace_url = str(self.slack.auth_test().get("url") or "") or None
+            except SlackApiError as error:
+                log.warning("dispatch: could not read the workspace URL: %s", slack_error(error))
+        return self._workspace_url
 
     def group_members(self, group_id: str) -> frozenset[str]:
         """A usergroup's members (empty when Slack cannot tell)."""

@@ -60,6 +60,7 @@ class PdIncident:
     service_name: str
     html_url: str
     trigger_channel: dict[str, Any] = field(default_factory=dict, compare=False)
+    created_at: float | None = field(default=None, compare=False)  # PagerDuty's clock; not in the snapshot table
 
     @property
     def ref(self) -> str:
@@ -81,6 +82,7 @@ class PdIncident:
             service_name=str(service.get("summary") or service.get("name") or ""),
             html_url=str(data.get("html_url") or ""),
             trigger_channel=_trigger_channel(data),
+            created_at=parse_time(data.get("created_at")),
         )
 
     @classmethod

@@ -26,6 +26,7 @@ from bot.capability import Foundation, Job
 from bot.clients.slack import WebClient
 from bot.incidents import config
 from bot.incidents.config import PollerConfig
+from bot.incidents.history import digest_lines, record_window
 from bot.incidents.model import PdIncident, Window
 from bot.incidents.notify import SLACK_POST, slack_poster
 from bot.incidents.pagerduty_api import PagerDutyAccount
@@ -67,6 +68,7 @@ class IncidentPoller:
         self.accounts = {a.name: PagerDutyAccount(a, settings) for a in self.config.accounts}
         self.consumers: list[IncidentConsumer] = []
         self.last_poll_at: float | None = None
+        self._incident_reporter: object | None = None  # see claim_incident_digest
         self._job = Job(JOB, self.config.poll_seconds, self.poll)
         self._effects: dict[str, Handler] = {SLACK_POST: slack_poster(slack)}
 
@@ -157,6 +159,7 @@ class IncidentPoller:
                     f"VALUES ({', '.join('?' for _ in columns)})",
                     [[r[c] for c in columns] for r in rows],
                 )
+            record_window(db, window, now)
             for consumer in self.consumers:
                 consumer.handle_window(db, window)
             conn.executemany(
@@ -209,6 +212,20 @@ class IncidentPoller:
         """Every account's last complete list of open incidents (a failing account keeps its last one)."""
         rows = self.store.query("SELECT * FROM pd_open_incidents ORDER BY account, number")
         return [PdIncident.from_row(r) for r in rows]
+
+    def claim_incident_digest(self, owner: object) -> None:
+        """Offer to put "incidents opened and resolved" in the digest. The first to offer (the status page when it
+        runs, as it is built first, else the Jira sync) gets it, so the figure appears once whoever else reads
+        the poller."""
+        if self._incident_reporter is None:
+            self._incident_reporter = owner
+
+    def reports_incidents(self, owner: object) -> bool:
+        return self._incident_reporter is owner
+
+    def incident_digest(self, since: float, until: float) -> list[str]:
+        """PagerDuty incidents opened and resolved in [since, until), over every account."""
+        return digest_lines(self.store, since, until)
 
     def health(self) -> list[dict[str, Any]]:
         rows = {r["name"]: r for r in self.store.query("SELECT * FROM pd_accounts")}

@@ -1,4 +1,4 @@
-"""Tables of the shared PagerDuty incident poller (versions 40 and 43) that feeds the status page and Jira sync."""
+"""Tables of the shared PagerDuty incident poller (versions 40, 43 and 47) that feeds the status page and Jira sync."""
 
 from __future__ import annotations
 
@@ -34,6 +34,17 @@ def _poller(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX incident_sync_writes_by_ref ON incident_sync_writes (system, ref, field, id)")
 
 
+def _history(db: sqlite_utils.Database) -> None:
+    # When each incident was opened and resolved (the daily digest); the snapshot table keeps only what is open.
+    db.execute(
+        "CREATE TABLE pd_incident_history (account TEXT NOT NULL, incident_id TEXT NOT NULL, number INTEGER, "
+        "title TEXT, service_id TEXT, html_url TEXT, opened_at REAL NOT NULL, resolved_at REAL, "
+        "PRIMARY KEY (account, incident_id))"
+    )
+    db.execute("CREATE INDEX pd_incident_history_by_opened ON pd_incident_history (opened_at)")
+    db.execute("CREATE INDEX pd_incident_history_by_resolved ON pd_incident_history (resolved_at)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(40, "incidents: PagerDuty accounts, open incidents, log entries, sync writes", _poller),
     Migration(
@@ -43,4 +54,5 @@ MIGRATIONS: tuple[Migration, ...] = (
             jobs={"incidents_poll": "incidents.poll"}, kinds={"incidents_slack_post": "incidents.slack_post"}
         ),
     ),
+    Migration(47, "incidents: when each incident opened and resolved", _history),
 )

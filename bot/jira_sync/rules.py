@@ -349,3 +349,10 @@ def missing_questions(questions: Iterable[Question], subtasks: Iterable[dict[str
     """Questions without a sub-task of that summary yet (a retry after a crash creates only the rest)."""
     asked = {" ".join(str((s.get("fields") or {}).get("summary") or "").split()).casefold() for s in subtasks}
     return [q for q in questions if _shortened(q.summary).casefold() not in asked]
+
+
+def missing_transitions(transitions: dict[str, str], workflow_names: Iterable[str]) -> list[tuple[str, str]]:
+    """(PagerDuty status, name) for each JIRA_TRANSITIONS name the workflow has neither as a transition nor as a
+    status: the transition effect matches either, ignoring case."""
+    known = {name.lower() for name in workflow_names}
+    return [(status, name) for status, name in transitions.items() if name.lower() not in known]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.capability import CapabilityService, Foundation, Job
+from bot.capability import CapabilityService, Finding, Foundation, Job
 from bot.clients.common import profile
 from bot.clients.jira import build_jira
 from bot.incidents.poller import shared_poller
-from bot.jira_sync import config
+from bot.jira_sync import config, workflow_check
 from bot.jira_sync.effects import CREATE, MISSING_TRANSITION, JiraEffects
 from bot.jira_sync.jira_to_pagerduty import JiraPoll
 from bot.jira_sync.pagerduty_to_jira import PagerDutyToJira
@@ -35,6 +35,7 @@ class JiraSyncService(CapabilityService):
         searcher = build_jira(foundation.settings, rest_api_version="3")
         self.poller = shared_poller(foundation)
         self.poller.add_consumer(PagerDutyToJira(self.store, self.outbox, self.config))
+        self.poller.claim_incident_digest(self)
         self.jira_poll = JiraPoll(self.store, self.outbox, self.jira, searcher, self.config, self.poller)
         timeout = profile(foundation.settings).timeout
         self.writes = JiraEffects(self.store, self.outbox, self.jira, self.config, self.poller, timeout)
@@ -56,6 +57,15 @@ class JiraSyncService(CapabilityService):
     def effects(self) -> Mapping[str, Handler]:
         return {**self.poller.effects(), **self.writes.by_kind(), **self.process.by_kind()}
 
+    def digest(self, since: float, until: float) -> list[str]:
+        """Incidents opened and resolved, unless the status page (which claimed the figure first) reports them."""
+        if not self.poller.reports_incidents(self):
+            return []
+        return self.poller.incident_digest(since, until)
+
+    def doctor(self) -> list[Finding]:
+        """JIRA_TRANSITIONS names the project's workflow does not have."""
+        return workflow_check.findings(self.jira, self.config, self.store)
 
     def prune(self, before: float) -> int:
         """Notes forwarded long ago (their PagerDuty log entries are no longer read)."""

@@ -6,19 +6,20 @@ reconcile.py), the outbox handlers of the Statuspage writes (effects.py) and wha
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bot.capability import CapabilityService, Foundation, Job
+from bot.capability import CapabilityService, Finding, Foundation, Job
 from bot.clients.statuspage import build_statuspage
 from bot.incidents.poller import shared_poller
 from bot.outbox import Handler
-from bot.statuspage import config
+from bot.statuspage import config, outage_minutes, unknown_components
 from bot.statuspage.components import ComponentNames
 from bot.statuspage.effects import IMPACT, OPEN, RESOLVE, StatuspageEffects
 from bot.statuspage.reconcile import Reconciler
-from bot.text import escape
+from bot.text import escape, link
 
 RECONCILE_JOB = "statuspage.reconcile"
 
@@ -41,6 +42,7 @@ class StatuspageService(CapabilityService):
         self.poller = shared_poller(foundation)
         self.reconciler = Reconciler(self.store, self.outbox, self.client, self.components, self.poller, self.config)
         self.poller.add_consumer(self.reconciler)
+        self.poller.claim_incident_digest(self)
         self.writes = StatuspageEffects(self.store, self.outbox, self.client, self.components, self.config)
 
     # --- CapabilityService -----------------------------------------------------------------------
@@ -71,7 +73,28 @@ class StatuspageService(CapabilityService):
     def effects(self) -> Mapping[str, Handler]:
         return {**self.poller.effects(), **self.writes.by_kind()}
 
+    def digest(self, since: float, until: float) -> list[str]:
+        """Incidents opened and resolved (the poller's figure: reported here when the status page runs, so it
+        appears once in the digest), then the status-page minutes per component."""
+        lines = self.poller.incident_digest(since, until) if self.poller.reports_incidents(self) else []
+        return lines + outage_minutes.digest_lines(self.store, since, until)
 
+    def doctor(self) -> list[Finding]:
+        """Components that open PagerDuty incidents tag, or services are mapped to, but the page does not have."""
+        known = self.components.get(refresh=True)
+        mappings = self.store.query("SELECT * FROM statuspage_mappings ORDER BY service_name, service_id")
+        unknown = unknown_components.unknown_components(self.poller.open_incidents(), mappings, known)
+        return unknown_components.findings(unknown, known)
+
+    def related_links(self, pd_incidents: Sequence[str]) -> list[str]:
+        """The open managed Statuspage incident(s) kept open by any of these PagerDuty incidents."""
+        wanted = set(pd_incidents)
+        links = []
+        for row in self.open_rows():
+            if row["shortlink"] and wanted & set(json.loads(row["pd_incidents"] or "[]")):
+                name = row["component_name"] or row["component_id"]
+                links.append(f"Status page: {link(row['shortlink'], f'{name} incident')}")
+        return links
 
     def prune(self, before: float) -> int:
         """Resolved status incidents and the suppressions of PagerDuty incidents long over."""
@@ -89,6 +112,7 @@ class StatuspageService(CapabilityService):
         component = (row["component_name"] or row["component_id"]) if row else payload.get("component_id", "?")
         action = {OPEN: "opening", RESOLVE: "resolving", IMPACT: "changing the impact of"}.get(kind, "closing")
         return f"{action} the Statuspage incident for component {escape(str(component))}"
+
     def counts(self) -> dict[str, int]:
         open_rows = self.store.scalar("SELECT COUNT(*) FROM statuspage_incidents WHERE resolved_at IS NULL")
         return {

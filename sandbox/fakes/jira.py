@@ -23,6 +23,7 @@ from sandbox.fakes.jira_jql import JqlError, Query, compile_jql
 from sandbox.fakes.jira_model import (
     FIELD_CATALOGUE,
     SEVERITY_FIELD,
+    STATUSES,
     Issue,
     jira_time,
     ref_of,
@@ -76,6 +77,7 @@ class JiraFake(JiraState, FakeService):
         )
         api("GET", "project", lambda request, v: [self._project_json(p, v) for p in self.projects.values()])
         api("GET", f"project/{REF}", self._get_project)
+        api("GET", f"project/{REF}/statuses", self._project_statuses)
         api("POST", "issue", self._create_issue)
         api("GET", f"issue/{REF}", self._get_issue)
         api("PUT", f"issue/{REF}", self._edit_issue)
@@ -165,6 +167,13 @@ class JiraFake(JiraState, FakeService):
         full.update({"isPrivate": False, "assigneeType": "UNASSIGNED", "properties": {}})
         full["issueTypes"] = [self._issuetype_json(name, v) for name in self.issue_types]
         return full
+
+    def _project_statuses(self, request: FakeRequest, v: str, ref: str) -> list[dict[str, Any]]:
+        """Every issue type of the project with the statuses of its workflow (one workflow for all, here)."""
+        if self._project_by_ref(ref) is None:
+            raise FakeError(404, f"No project could be found with key '{ref}'.")
+        statuses = [self._status_json(name, v) for name in STATUSES]
+        return [{**self._issuetype_json(name, v), "statuses": statuses} for name in self.issue_types]
 
     # --- handlers: issues ------------------------------------------------------------------------
     def _create_issue(self, request: FakeRequest, v: str) -> tuple[int, dict[str, Any]]:
