@@ -7,10 +7,12 @@ Reading is reader.py's, deciding rules.py's and recording recording.py's; this m
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.clients.slack import SlackApiError, slack_error
 from bot.identity import SlackDirectory
 from bot.oncall import rules
 from bot.oncall.history import record_handoffs
@@ -27,12 +29,15 @@ from bot.oncall.recording import (
 from bot.oncall.roster import OnCall
 from bot.outbox import Outbox
 from bot.store import Store
+from bot.text import escape, mention, quoted
 
 # Adds the brief to the DM of each hand-off (brief.py); given the cycle's links.
 Briefing = Callable[[list[rules.Handoff], list[Link]], list[rules.Handoff]]
 
 LAST_SYNC_STATE = "oncall.last_sync"  # when the last cycle ran, how it ended, the next hand-off (`/oncall list`)
 HORIZON_MARGIN_SECONDS = 60.0  # look a little past the next cycle, so no hand-off falls between two reads
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -100,6 +105,20 @@ class Syncer:
             record_usergroups(db, members, now)
         return report
 
+    def _shown(self, person: OnCall) -> str:
+        """`<@U…>` for a person Slack knows, else their PagerDuty name. A rate-limited lookup fails the cycle, to be
+        run again: deciding on a guess would show a name instead of a mention and lose the hand-off DM."""
+        if not person.email:
+            return escape(person.name)
+        try:
+            identity = self.directory.lookup(person.email)
+        except SlackApiError as error:
+            if slack_error(error) == "ratelimited":
+                raise
+            log.warning("Slack lookup for %s failed: %s", quoted(person.email), quoted(slack_error(error)))
+            return escape(person.name)
+        return mention(identity.user_id or "") if identity.found else escape(person.name)
+
     def identify(self, people: list[OnCall]) -> rules.Identities:
         """PD user id → (Slack user id or None, how the topic shows them), looked up in Slack by email."""
         result: rules.Identities = {}
@@ -109,6 +128,6 @@ class Syncer:
             if person.deactivated:
                 result[person.user_id] = (None, rules.deactivated_display(person))
                 continue
-            shown = self.directory.mention_or_name(person.email, person.name)
+            shown = self._shown(person)
             result[person.user_id] = (rules.slack_user_of(shown), shown)
         return result

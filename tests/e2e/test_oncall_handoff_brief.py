@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
+from slack_sdk.errors import SlackApiError
+
 from bot.capability import CapabilityService
 from tests.e2e.harness import BotUnderTest
 from tests.e2e.test_dispatch import ENV as DISPATCH_ENV
@@ -118,3 +121,24 @@ def test_pagerduty_trouble_costs_the_brief_its_incidents_not_the_dm(world, make_
     assert text.startswith(":pager: You are now on call for Payments until <!date^")
     assert text.endswith(">.\n:warning: The open PagerDuty incidents could not be read.")  # never "Nothing open"
     assert world.slack.topic("C0OPS") == "<@U0BOB> is on-call for Payments"  # the sync itself went on
+
+
+def test_a_rate_limited_slack_lookup_delays_the_hand_off_dm_but_never_loses_it(world, make_bot):
+    now = whole_now()
+    payments(world, now)
+    bot = make_bot(ONCALL_HANDOFF_DM="true")
+    oncall(bot, f"link {SCHEDULE} C0OPS")
+    limited = {"ok": False, "error": "ratelimited"}
+    world.slack.inject_fault(r"/api/users\.lookupByEmail$", 429, retry_after=1, body=limited, times=-1)
+    world.pagerduty.set_shifts(SCHEDULE, [(ALICE, now - HOUR, now - 1), (BOB, now - 1, now + HOUR)])
+    with pytest.raises(SlackApiError):  # the cycle fails, recorded on the Home tab, and runs again later
+        bot.runtime.scheduler.run_and_wait("oncall.sync")
+    assert world.slack.dm_messages("U0BOB") == []  # Bob's lookup was refused: the cycle waits, it does not guess
+    assert world.slack.topic("C0OPS") != "Bob Baker is on-call for Payments"
+    world.slack.clear_faults()
+    pauses = bot.runtime.slack.pauses  # the client holds the method back for the Retry-After Slack gave
+    world.slack.wait_for(lambda: not pauses.remaining("users.lookupByEmail"), message="the pause to end")
+    bot.runtime.scheduler.run_and_wait("oncall.sync")
+    bot.drain_outbox()
+    world.slack.wait_for(lambda: world.slack.dm_messages("U0BOB"), message="the hand-off DM")
+    assert world.slack.topic("C0OPS") == "<@U0BOB> is on-call for Payments"
