@@ -37,6 +37,10 @@ LIMITS_PER_MINUTE = {
     "usergroups.users.list": 20,
     "conversations.info": 50,
 }
+# Slack counts its minute on its own clock: a second's margin keeps a call that is due "now" from landing early.
+WINDOW_SECONDS = 61.0
+# The calls of the last window, kept across restarts: a new process must not spend a minute's budget again.
+WINDOWS_STATE = "oncall.write_windows"
 REFUSED_RETRY_SECONDS = 3600.0  # a refusal (not_in_channel, permission_denied) is retried hourly at most
 FIRST_BACKOFF_SECONDS = 30.0
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
@@ -57,7 +61,7 @@ def next_write_due(store: Store) -> float | None:
 class RateWindow:
     """At most `limit` calls in any `window` seconds, and nothing while Slack asked us to wait (429)."""
 
-    def __init__(self, limit: int, clock: Callable[[], float], window: float = 60.0):
+    def __init__(self, limit: int, clock: Callable[[], float], window: float = WINDOW_SECONDS):
         self.limit = limit
         self.window = window
         self.clock = clock
@@ -114,6 +118,7 @@ class SlackWriter:
         self.clock = clock
         self.shadow = shadow if shadow is not None and shadow.active("oncall") else None
         self.windows = {method: RateWindow(limit, clock) for method, limit in LIMITS_PER_MINUTE.items()}
+        self._load_windows()
 
     # --- the job ---------------------------------------------------------------------------------
     def run(self) -> WriteReport:
@@ -145,6 +150,7 @@ class SlackWriter:
     def _take(self, method: str, report: WriteReport) -> bool:
         if self.windows[method].try_take():
             report.calls += 1
+            self._save_windows()
             return True
         report.throttled.add(method)
         return False
@@ -252,6 +258,21 @@ class SlackWriter:
                 [json.dumps(desired), row["desired"], row["desired"], now, group],
             )
         report.changes.append(Change("usergroup", group, ",".join(members), ",".join(desired)))
+
+    # --- rate windows across restarts ------------------------------------------------------------
+    def _load_windows(self) -> None:
+        raw = self.store.get_state(WINDOWS_STATE)
+        if not raw:
+            return
+        recent = self.clock() - WINDOW_SECONDS
+        for method, calls in json.loads(raw).items():
+            if method in self.windows:
+                self.windows[method].calls.extend(sorted(t for t in calls if t > recent))
+
+    def _save_windows(self) -> None:
+        recent = self.clock() - WINDOW_SECONDS
+        calls = {method: [t for t in window.calls if t > recent] for method, window in self.windows.items()}
+        self.store.set_state(WINDOWS_STATE, json.dumps(calls))
 
     # --- shadow mode -----------------------------------------------------------------------------
     def _shadowed(

@@ -25,8 +25,25 @@ def test_free_at_and_pause():
     clock = Clock()
     window = RateWindow(2, clock)
     assert window.try_take() and window.try_take() and not window.try_take()
-    assert window.free_at() == 1060.0
-    clock.now = 1060.0
+    assert window.free_at() == 1061.0  # a second past Slack's minute: its clock and ours are not the same
+    clock.now = 1061.0
     assert window.try_take()
     window.pause(30)
-    assert not window.try_take() and window.free_at() == 1090.0
+    assert not window.try_take() and window.free_at() == 1091.0
+
+
+def test_a_restarted_writer_does_not_spend_the_minute_again(store):
+    from bot.oncall.writer import LIMITS_PER_MINUTE, SlackWriter, WriteReport
+
+    clock = Clock()
+    first = SlackWriter(store, slack=None, clock=clock)  # type: ignore[arg-type]
+    report = WriteReport()
+    assert all(
+        first._take("conversations.setTopic", report) for _ in range(LIMITS_PER_MINUTE["conversations.setTopic"])
+    )
+    clock.now += 10
+    second = SlackWriter(store, slack=None, clock=clock)  # a new process, ten seconds later
+    assert not second._take("conversations.setTopic", report)
+    assert second.windows["conversations.setTopic"].free_at() == 1061.0
+    clock.now = 1061.0
+    assert second._take("conversations.setTopic", report)
